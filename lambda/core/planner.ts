@@ -1,0 +1,98 @@
+import { errorMessage } from './errors';
+import { runIdFor, type BackupJob, type JobResult } from './jobs';
+import type { Trigger } from './naming';
+import type { Policy } from './policy';
+import type { PolicySource, TableDiscovery } from './ports';
+import type { RunProblem } from './summary';
+import { resolveTaggedTables } from './tags';
+
+export interface PlanRequest {
+  readonly policy: string;
+  readonly trigger: Trigger;
+  readonly slot: string;
+  /** When the trigger fired (ISO-8601). */
+  readonly requestedAt: string;
+  /** Restrict the run to one table (CLI `--table`, size alarms). */
+  readonly table?: string;
+}
+
+export interface Plan {
+  readonly runId: string;
+  readonly request: PlanRequest;
+  /** The policy as declared (without per-table overrides); undefined when it is unusable. */
+  readonly policy?: Policy;
+  readonly jobs: BackupJob[];
+  /** Results known before any job runs (e.g. `--table` names a table without this policy). */
+  readonly results: JobResult[];
+  /** Run-level problems: invalid/unreadable policy, unknown policies in tags, discovery errors. */
+  readonly problems: RunProblem[];
+}
+
+export interface PlannerDeps {
+  readonly policies: PolicySource;
+  readonly discovery: TableDiscovery;
+}
+
+/**
+ * Resolves which tables are due under a policy: reads the policy, discovers tagged tables,
+ * reports tags that name unknown policies, and emits one job per matched table.
+ * A broken policy yields a problem and no jobs (never a deletion, never a silent skip).
+ */
+export async function planRun(deps: PlannerDeps, req: PlanRequest): Promise<Plan> {
+  const runId = runIdFor(req.policy, req.trigger, req.slot);
+  const problems: RunProblem[] = [];
+  const empty = (policy?: Policy): Plan => ({ runId, request: req, policy, jobs: [], results: [], problems });
+
+  let policy: Policy;
+  let known: Set<string>;
+  try {
+    policy = await deps.policies.getPolicy(req.policy);
+    known = await deps.policies.listNames();
+    known.add(req.policy);
+  } catch (err) {
+    problems.push({ kind: 'invalid-policy', policy: req.policy, message: errorMessage(err) });
+    return empty();
+  }
+
+  let tagged;
+  try {
+    tagged = await deps.discovery.discover();
+  } catch (err) {
+    problems.push({ kind: 'discovery', message: `cannot list tagged tables: ${errorMessage(err)}` });
+    return empty(policy);
+  }
+
+  const resolution = resolveTaggedTables(tagged, known, req.policy);
+  for (const u of resolution.unknown) {
+    if (req.table && u.table !== req.table) continue;
+    problems.push({
+      kind: 'unknown-policy',
+      table: u.table,
+      message: `tag names unknown polic${u.policies.length === 1 ? 'y' : 'ies'} ${u.policies.map((p) => `"${p}"`).join(', ')}`,
+    });
+  }
+
+  let matched = resolution.matched;
+  const results: JobResult[] = [];
+  if (req.table) {
+    matched = matched.filter((m) => m.table === req.table);
+    if (matched.length === 0) {
+      results.push({
+        table: req.table,
+        policy: req.policy,
+        status: 'failed',
+        reason: `table "${req.table}" is not tagged with policy "${req.policy}" (or does not exist)`,
+      });
+    }
+  }
+
+  const jobs: BackupJob[] = matched.map((m) => ({
+    table: m.table,
+    policy: m.policy,
+    trigger: req.trigger,
+    slot: req.slot,
+    requestedAt: req.requestedAt,
+    runId,
+  }));
+  return { runId, request: req, policy, jobs, results, problems };
+}

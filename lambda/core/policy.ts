@@ -1,0 +1,230 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { PolicyValidationError } from './errors';
+
+/**
+ * The one policy schema, shared by the CDK app (deploy-time validation and SSM parameters), the
+ * Lambdas (runtime reads from SSM) and the CLI (`policy validate|put`).
+ */
+
+export const POLICY_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+const count = (max: number) => z.number().int().min(0).max(max);
+
+/** EventBridge schedule expression: rate(N unit[s]) or cron(6 fields). */
+const scheduleExpression = z
+  .string()
+  .trim()
+  .refine(
+    (s) =>
+      /^rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\)$/.test(s) ||
+      /^cron\(\s*\S+(\s+\S+){5}\s*\)$/.test(s),
+    { message: 'must be an EventBridge expression: rate(N unit) or cron(min hour day-of-month month day-of-week year)' },
+  );
+
+export const RetentionSchema = z
+  .object({
+    keepLast: count(10000).optional(),
+    keepHourly: count(10000).optional(),
+    keepDaily: count(10000).optional(),
+    keepWeekly: count(10000).optional(),
+    keepMonthly: count(10000).optional(),
+    keepYearly: count(1000).optional(),
+    maxAgeDays: z.number().int().min(1).max(36500).optional(),
+  })
+  .strict();
+
+export const SizeTriggerSchema = z
+  .object({
+    growthBytes: z.number().int().positive().optional(),
+    growthPercent: z.number().positive().max(100000).optional(),
+  })
+  .strict()
+  .refine((s) => s.growthBytes !== undefined || s.growthPercent !== undefined, {
+    message: 'needs growthBytes or growthPercent',
+  });
+
+export const ChangesTriggerSchema = z
+  .object({
+    writes: z.number().int().positive().optional(),
+    deletes: z.number().int().positive().optional(),
+    deleteStorm: z.number().int().positive().optional(),
+    windowMinutes: z.number().int().positive().max(1440).optional(),
+    pruneFreezeHours: z.number().int().positive().max(8760).optional(),
+  })
+  .strict()
+  .refine((c) => c.writes !== undefined || c.deletes !== undefined || c.deleteStorm !== undefined, {
+    message: 'needs writes, deletes or deleteStorm',
+  });
+
+export const PointInTimeRecoverySchema = z
+  .object({
+    enabled: z.boolean(),
+    recoveryPeriodDays: z.number().int().min(1).max(35).default(35),
+  })
+  .strict();
+
+export const NOTIFY_MODES = ['failures', 'all'] as const;
+
+export const PolicySchema = z
+  .object({
+    description: z.string().max(1024).optional(),
+    schedule: scheduleExpression.optional(),
+    size: SizeTriggerSchema.optional(),
+    changes: ChangesTriggerSchema.optional(),
+    enableStream: z.boolean().optional(),
+    minIntervalMinutes: z.number().int().min(0).max(527040).default(0),
+    retention: RetentionSchema.default({ keepLast: 7 }),
+    pointInTimeRecovery: PointInTimeRecoverySchema.optional(),
+    /** `failures`: only failures are published; `all`: every run summary. Failures are always sent. */
+    notify: z.enum(NOTIFY_MODES).default('failures'),
+  })
+  .strict();
+
+export type Policy = z.output<typeof PolicySchema>;
+export type PolicyInput = z.input<typeof PolicySchema>;
+export type Retention = z.output<typeof RetentionSchema>;
+
+/** A policy after name resolution and per-table override, ready for the worker. */
+export interface EffectivePolicy {
+  readonly name: string;
+  readonly policy: Policy;
+  /** Short content hash of the effective policy, recorded with each backup. */
+  readonly hash: string;
+  /** True when a per-table override was merged in. */
+  readonly overridden: boolean;
+}
+
+/** Built-in policies: a zero-config deploy backs up tables tagged with these names. */
+export const DEFAULT_POLICIES: Readonly<Record<string, PolicyInput>> = {
+  hourly: {
+    description: 'Every hour; keeps 24 hourly and 7 daily backups.',
+    schedule: 'cron(0 * * * ? *)',
+    minIntervalMinutes: 30,
+    retention: { keepHourly: 24, keepDaily: 7 },
+  },
+  daily: {
+    description: 'Every day at 03:00 UTC; keeps 7 daily, 4 weekly and 6 monthly backups.',
+    schedule: 'cron(0 3 * * ? *)',
+    minIntervalMinutes: 60,
+    retention: { keepDaily: 7, keepWeekly: 4, keepMonthly: 6 },
+  },
+  weekly: {
+    description: 'Every Sunday at 04:00 UTC; keeps 8 weekly and 12 monthly backups.',
+    schedule: 'cron(0 4 ? * SUN *)',
+    minIntervalMinutes: 360,
+    retention: { keepWeekly: 8, keepMonthly: 12 },
+  },
+};
+
+function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.map(String).join('.') : '(policy)';
+    return `${path}: ${issue.message}`;
+  });
+}
+
+export function assertPolicyName(name: string): void {
+  if (!POLICY_NAME_PATTERN.test(name)) {
+    throw new PolicyValidationError(`"${name}"`, [`name: must match ${POLICY_NAME_PATTERN.source}`]);
+  }
+}
+
+/** Validates an already-parsed policy object. Throws PolicyValidationError naming each field at fault. */
+export function parsePolicy(input: unknown, source = 'policy'): Policy {
+  const result = PolicySchema.safeParse(input);
+  if (!result.success) {
+    throw new PolicyValidationError(source, formatIssues(result.error));
+  }
+  return result.data;
+}
+
+/** Parses policy JSON text (SSM value, file). Malformed JSON is reported like a schema error. */
+export function parsePolicyJson(text: string, source = 'policy'): Policy {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new PolicyValidationError(source, [`(json): ${(err as Error).message}`], { cause: err });
+  }
+  return parsePolicy(raw, source);
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Deep-merges a per-table override over a named policy. Objects merge key by key; scalars
+ * replace; `null` removes the key (e.g. `{"retention": {"keepDaily": null}}`).
+ */
+export function mergeOverride(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) {
+    return override === undefined ? base : override;
+  }
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    if (value === null) {
+      delete out[key];
+    } else if (isPlainObject(value) && isPlainObject(out[key])) {
+      out[key] = mergeOverride(out[key], value);
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+/** Per-table override documents: any subset of a policy's fields, checked for shape only. */
+export function parseOverrideJson(text: string, source: string): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new PolicyValidationError(source, [`(json): ${(err as Error).message}`], { cause: err });
+  }
+  if (!isPlainObject(raw)) {
+    throw new PolicyValidationError(source, ['(override): must be a JSON object']);
+  }
+  return raw;
+}
+
+function canonical(value: unknown): Json {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (isPlainObject(value)) {
+    const out: Record<string, Json> = {};
+    for (const key of Object.keys(value).sort()) {
+      if (value[key] !== undefined) out[key] = canonical(value[key]);
+    }
+    return out;
+  }
+  return value as Json;
+}
+
+/** Stable short hash of a policy's content (key order does not matter). */
+export function policyHash(policy: Policy): string {
+  return createHash('sha256').update(JSON.stringify(canonical(policy))).digest('hex').slice(0, 12);
+}
+
+/**
+ * Resolves the effective policy of a table: the named policy's raw document, with the table's
+ * override (if any) merged over it, validated as a whole.
+ */
+export function resolveEffectivePolicy(
+  name: string,
+  rawPolicy: unknown,
+  rawOverride?: Record<string, unknown>,
+  table?: string,
+): EffectivePolicy {
+  const merged = rawOverride ? mergeOverride(rawPolicy, rawOverride) : rawPolicy;
+  const source = rawOverride ? `"${name}" with the override of table "${table ?? '?'}"` : `"${name}"`;
+  const policy = parsePolicy(merged, source);
+  return { name, policy, hash: policyHash(policy), overridden: rawOverride !== undefined };
+}
+
+/** Serialises a policy for SSM: compact, canonical key order. */
+export function serialisePolicy(policy: PolicyInput | Policy): string {
+  return JSON.stringify(canonical(policy));
+}

@@ -1,0 +1,120 @@
+import type { JobResult } from './jobs';
+
+/** Problems found before any job ran (planner level). */
+export interface RunProblem {
+  readonly kind: 'unknown-policy' | 'invalid-policy' | 'discovery';
+  readonly table?: string;
+  readonly policy?: string;
+  readonly message: string;
+}
+
+export interface RunReport {
+  readonly runId: string;
+  readonly policy: string;
+  readonly trigger: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly results: readonly JobResult[];
+  readonly problems: readonly RunProblem[];
+}
+
+export type RunOutcome = 'OK' | 'PARTIAL' | 'FAILED' | 'NOTHING TO DO';
+
+export interface RunCounts {
+  readonly backedUp: number;
+  readonly skipped: number;
+  readonly failed: number;
+  readonly problems: number;
+}
+
+export function countResults(report: Pick<RunReport, 'results' | 'problems'>): RunCounts {
+  let backedUp = 0;
+  let skipped = 0;
+  let failed = 0;
+  for (const r of report.results) {
+    if (r.status === 'backed-up') backedUp++;
+    else if (r.status === 'skipped') skipped++;
+    else failed++;
+  }
+  return { backedUp, skipped, failed, problems: report.problems.length };
+}
+
+export function outcomeOf(counts: RunCounts): RunOutcome {
+  if (counts.failed > 0 || counts.problems > 0) {
+    return counts.backedUp > 0 || counts.skipped > 0 ? 'PARTIAL' : 'FAILED';
+  }
+  return counts.backedUp + counts.skipped === 0 ? 'NOTHING TO DO' : 'OK';
+}
+
+/** True when the run has something to say to people who asked only for failures. */
+export function hasFailures(report: Pick<RunReport, 'results' | 'problems'>): boolean {
+  const c = countResults(report);
+  return c.failed > 0 || c.problems > 0;
+}
+
+const SUBJECT_MAX = 100;
+
+/** The SNS subject: ASCII, one line, at most 100 characters, outcome first. */
+export function summarySubject(report: RunReport): string {
+  const c = countResults(report);
+  const outcome = outcomeOf(c);
+  const parts = [`${c.backedUp} backed up`];
+  if (c.skipped) parts.push(`${c.skipped} skipped`);
+  if (c.failed) parts.push(`${c.failed} failed`);
+  if (c.problems) parts.push(`${c.problems} problem${c.problems === 1 ? '' : 's'}`);
+  const subject = `[ddb-backup] ${outcome}: ${report.policy} (${report.trigger}) - ${parts.join(', ')}`;
+  const ascii = subject.replace(/[^\x20-\x7e]/g, '?');
+  return ascii.length > SUBJECT_MAX ? `${ascii.slice(0, SUBJECT_MAX - 3)}...` : ascii;
+}
+
+/** Human-readable text, then a fenced JSON block for machines. */
+export function summaryMessage(report: RunReport): string {
+  const c = countResults(report);
+  const lines: string[] = [];
+  lines.push(`DynamoDB backup run ${outcomeOf(c)}`);
+  lines.push(`policy: ${report.policy}   trigger: ${report.trigger}`);
+  lines.push(`started: ${report.startedAt}   finished: ${report.finishedAt}`);
+  lines.push(`backed up: ${c.backedUp}   skipped: ${c.skipped}   failed: ${c.failed}   problems: ${c.problems}`);
+  const section = (title: string, rows: string[]) => {
+    if (rows.length === 0) return;
+    lines.push('', `${title}:`);
+    for (const row of rows) lines.push(`  - ${row}`);
+  };
+  section(
+    'Problems',
+    report.problems.map((p) => [p.table && `table ${p.table}`, p.policy && `policy ${p.policy}`, p.message].filter(Boolean).join(': ')),
+  );
+  section(
+    'Failed',
+    report.results.filter((r) => r.status === 'failed').map((r) => `${r.table} [${r.policy}]: ${r.reason ?? 'unknown error'}`),
+  );
+  section(
+    'Skipped',
+    report.results.filter((r) => r.status === 'skipped').map((r) => `${r.table} [${r.policy}]: ${r.reason ?? ''}`),
+  );
+  section(
+    'Backed up',
+    report.results.filter((r) => r.status === 'backed-up').map((r) => `${r.table} [${r.policy}]: ${r.backupArn ?? ''}`),
+  );
+  const machine = {
+    version: 1,
+    runId: report.runId,
+    policy: report.policy,
+    trigger: report.trigger,
+    outcome: outcomeOf(c),
+    startedAt: report.startedAt,
+    finishedAt: report.finishedAt,
+    counts: c,
+    problems: report.problems,
+    results: report.results,
+  };
+  lines.push('', '--- machine-readable ---', '```json', JSON.stringify(machine, null, 2), '```');
+  return lines.join('\n');
+}
+
+/** Extracts the JSON block from a summary message (for consumers and tests). */
+export function parseSummaryJson(message: string): unknown {
+  const m = /```json\n([\s\S]*?)\n```/.exec(message);
+  if (!m) throw new Error('no JSON block in message');
+  return JSON.parse(m[1]);
+}

@@ -1,0 +1,113 @@
+import { PolicyUnavailableError, RetryableError, TableNotFoundError, errorMessage } from './errors';
+import { cooldown, type BackupJob, type JobResult } from './jobs';
+import { backupName } from './naming';
+import type { EffectivePolicy } from './policy';
+import type { BackupApi, Clock, LedgerPort, PolicySource } from './ports';
+
+/** Minimal structured logger (Powertools Logger fits). */
+export interface Log {
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+export const silentLog: Log = { info: () => {}, warn: () => {}, error: () => {} };
+
+export interface WorkerDeps {
+  readonly policies: PolicySource;
+  readonly backups: BackupApi;
+  readonly ledger: LedgerPort;
+  readonly clock: Clock;
+  readonly log?: Log;
+}
+
+const failed = (job: BackupJob, reason: string): JobResult => ({ table: job.table, policy: job.policy, status: 'failed', reason });
+const skipped = (job: BackupJob, reason: string): JobResult => ({ table: job.table, policy: job.policy, status: 'skipped', reason });
+
+/** Table states in which CreateBackup may succeed shortly. */
+const TRANSIENT_TABLE_STATES = new Set(['CREATING', 'UPDATING']);
+
+/**
+ * Runs one backup job: policy, cooldown, durable claim, CreateBackup, ledger.
+ *
+ * Returns a result for every outcome that retrying cannot change (backed up, skipped, failed for
+ * good). Throws RetryableError when the same job may succeed later (throttling, a conflicting
+ * backup in progress, an SSM outage); the caller retries it and, after the last attempt, reports it
+ * as failed.
+ */
+export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobResult> {
+  const log = deps.log ?? silentLog;
+  const now = deps.clock.now();
+  const ctx = { table: job.table, policy: job.policy, trigger: job.trigger, slot: job.slot };
+
+  const fail = async (reason: string, err?: unknown): Promise<JobResult> => {
+    log.error('backup failed', { ...ctx, reason, error: err === undefined ? undefined : errorMessage(err) });
+    await recordFailureQuietly(deps, job, reason, now);
+    return failed(job, reason);
+  };
+
+  let effective: EffectivePolicy;
+  try {
+    effective = await deps.policies.getEffective(job.policy, job.table);
+  } catch (err) {
+    if (err instanceof PolicyUnavailableError && err.retryable) {
+      await recordFailureQuietly(deps, job, errorMessage(err), now);
+      throw new RetryableError(errorMessage(err), { cause: err });
+    }
+    return fail(errorMessage(err), err);
+  }
+
+  const state = await deps.ledger.getState(job.table, job.policy);
+  const due = cooldown(state?.lastBackupAt, effective.policy.minIntervalMinutes, now);
+  if (!due.due) {
+    log.info('skipped', { ...ctx, reason: due.reason });
+    return skipped(job, due.reason);
+  }
+
+  const claim = await deps.ledger.claim(job, effective.hash, now);
+  if (!claim.claimed) {
+    const existing = claim.existing;
+    if (existing.status === 'CLAIMED') {
+      throw new RetryableError(`slot ${job.slot} of ${job.table} is claimed by another attempt since ${existing.claimedAt}`);
+    }
+    const reason = `duplicate: slot ${job.slot} already has backup ${existing.backupArn ?? '(none)'} (${existing.status})`;
+    log.info('skipped', { ...ctx, reason });
+    return skipped(job, reason);
+  }
+
+  try {
+    const facts = await deps.backups.describeTable(job.table);
+    if (facts.status && TRANSIENT_TABLE_STATES.has(facts.status)) {
+      throw new RetryableError(`table ${job.table} is ${facts.status}`);
+    }
+    if (facts.status && facts.status !== 'ACTIVE') {
+      return await fail(`table ${job.table} is ${facts.status}; cannot back it up`);
+    }
+    const name = backupName(job.policy, job.trigger, now, job.slot);
+    const created = await deps.backups.createBackup(job.table, name);
+    await deps.ledger.recordBackup(job, { ...created, sizeBytes: facts.sizeBytes ?? created.sizeBytes, itemCount: facts.itemCount });
+    log.info('backed up', { ...ctx, backupArn: created.backupArn, backupName: created.backupName });
+    return { table: job.table, policy: job.policy, status: 'backed-up', backupArn: created.backupArn };
+  } catch (err) {
+    if (err instanceof RetryableError) {
+      await recordFailureQuietly(deps, job, errorMessage(err), now);
+      throw err;
+    }
+    if (err instanceof TableNotFoundError) {
+      return fail(err.message, err);
+    }
+    return fail(errorMessage(err), err);
+  }
+}
+
+async function recordFailureQuietly(deps: WorkerDeps, job: BackupJob, reason: string, now: Date): Promise<void> {
+  try {
+    await deps.ledger.recordFailure(job, reason, now);
+  } catch (err) {
+    (deps.log ?? silentLog).error('could not record the failure in the ledger', {
+      table: job.table,
+      policy: job.policy,
+      error: errorMessage(err),
+    });
+  }
+}
