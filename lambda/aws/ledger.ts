@@ -1,0 +1,418 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  UpdateContinuousBackupsCommand,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  paginateQuery,
+  paginateScan,
+} from '@aws-sdk/lib-dynamodb';
+import type { BackupJob, JobResult } from '../core/jobs';
+import type { RunHeader, RunLedger } from '../core/runs';
+import type { LedgerPort } from '../core/ports';
+
+/**
+ * The ledger: one DynamoDB table (pk, sk) holding
+ *  - a backup record per (table, policy, slot)   pk=TABLE#<table>  sk=BACKUP#<policy>#<slot>
+ *  - the latest state per (table, policy)        pk=TABLE#<table>  sk=STATE#<policy>
+ *  - run headers and per-job run results          pk=RUN#<runId>    sk=RUN | RESULT#<table>#<policy>
+ * The backup record doubles as the durable idempotency key: it is claimed with a conditional put.
+ */
+
+export type LedgerStatus = 'CLAIMED' | 'CREATING' | 'AVAILABLE' | 'FAILED' | 'DELETED';
+
+export interface BackupRecord {
+  readonly pk: string;
+  readonly sk: string;
+  readonly table: string;
+  readonly policy: string;
+  readonly slot: string;
+  readonly trigger: string;
+  readonly runId: string;
+  readonly requestedAt: string;
+  readonly status: LedgerStatus;
+  readonly claimedAt: string;
+  readonly policyHash?: string;
+  readonly backupArn?: string;
+  readonly backupName?: string;
+  readonly createdAt?: string;
+  readonly sizeBytes?: number;
+  readonly itemCount?: number;
+  readonly error?: string;
+  readonly prunedAt?: string;
+  readonly pruneReason?: string;
+}
+
+export interface TableState {
+  readonly table: string;
+  readonly policy: string;
+  readonly lastBackupAt?: string;
+  readonly lastBackupArn?: string;
+  readonly lastSizeBytes?: number;
+  readonly lastItemCount?: number;
+  readonly lastAttemptAt?: string;
+  readonly lastAttemptStatus?: 'succeeded' | 'failed';
+  readonly lastError?: string;
+}
+
+export type ClaimResult = { claimed: true } | { claimed: false; existing: BackupRecord };
+
+const tablePk = (table: string) => `TABLE#${table}`;
+const backupSk = (policy: string, slot: string) => `BACKUP#${policy}#${slot}`;
+const stateSk = (policy: string) => `STATE#${policy}`;
+const runPk = (runId: string) => `RUN#${runId}`;
+
+/** Run items expire (DynamoDB TTL) after this many days; backup records and state do not. */
+const RUN_TTL_DAYS = 30;
+/** A claim without a backup this old belongs to a worker that died; it may be taken over. */
+export const STALE_CLAIM_MS = 15 * 60_000;
+
+function ttl(now: Date, days: number): number {
+  return Math.floor(now.getTime() / 1000) + days * 86400;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  const name = (err as { name?: string })?.name;
+  return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException';
+}
+
+export class Ledger implements LedgerPort, RunLedger {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly ddb: DynamoDBClient,
+    readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** Creates the ledger table where no CDK stack did (`ddb-backup ledger init`). Idempotent. */
+  async init(): Promise<'created' | 'exists'> {
+    try {
+      await this.ddb.send(new DescribeTableCommand({ TableName: this.tableName }));
+      return 'exists';
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'ResourceNotFoundException') throw err;
+    }
+    await this.ddb.send(
+      new CreateTableCommand({
+        TableName: this.tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        SSESpecification: { Enabled: true },
+      }),
+    );
+    await waitUntilTableExists({ client: this.ddb, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: this.tableName });
+    await this.ddb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: this.tableName,
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      }),
+    );
+    await this.ddb.send(
+      new UpdateContinuousBackupsCommand({
+        TableName: this.tableName,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
+    );
+    return 'created';
+  }
+
+  /**
+   * Claims (table, policy, slot). Succeeds when the slot is new, when an earlier attempt failed,
+   * or when an earlier claim is stale (its worker died before creating a backup).
+   */
+  async claim(job: BackupJob, policyHash: string, now: Date): Promise<ClaimResult> {
+    const item: BackupRecord = {
+      pk: tablePk(job.table),
+      sk: backupSk(job.policy, job.slot),
+      table: job.table,
+      policy: job.policy,
+      slot: job.slot,
+      trigger: job.trigger,
+      runId: job.runId,
+      requestedAt: job.requestedAt,
+      status: 'CLAIMED',
+      claimedAt: now.toISOString(),
+      policyHash,
+    };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression:
+            'attribute_not_exists(pk) OR #s = :failed OR (#s = :claimed AND claimedAt < :stale)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':failed': 'FAILED',
+            ':claimed': 'CLAIMED',
+            ':stale': new Date(now.getTime() - STALE_CLAIM_MS).toISOString(),
+          },
+        }),
+      );
+      return { claimed: true };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      const existing = await this.getBackupRecord(job.table, job.policy, job.slot);
+      if (!existing) throw err;
+      return { claimed: false, existing };
+    }
+  }
+
+  async getBackupRecord(table: string, policy: string, slot: string): Promise<BackupRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: tablePk(table), sk: backupSk(policy, slot) }, ConsistentRead: true }),
+    );
+    return out.Item as BackupRecord | undefined;
+  }
+
+  /** Records a created backup and moves the (table, policy) state forward, atomically. */
+  async recordBackup(
+    job: BackupJob,
+    backup: { backupArn: string; backupName: string; status: string; createdAt: string; sizeBytes?: number; itemCount?: number },
+  ): Promise<void> {
+    const status: LedgerStatus = backup.status === 'AVAILABLE' ? 'AVAILABLE' : 'CREATING';
+    await this.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: { pk: tablePk(job.table), sk: backupSk(job.policy, job.slot) },
+              UpdateExpression:
+                'SET #s = :status, backupArn = :arn, backupName = :name, createdAt = :created, sizeBytes = :size, itemCount = :items REMOVE #e',
+              ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
+              ExpressionAttributeValues: {
+                ':status': status,
+                ':arn': backup.backupArn,
+                ':name': backup.backupName,
+                ':created': backup.createdAt,
+                ':size': backup.sizeBytes ?? 0,
+                ':items': backup.itemCount ?? 0,
+              },
+            },
+          },
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: { pk: tablePk(job.table), sk: stateSk(job.policy) },
+              UpdateExpression:
+                'SET #t = :table, policy = :policy, lastBackupAt = :created, lastBackupArn = :arn, lastSizeBytes = :size, lastItemCount = :items, lastAttemptAt = :created, lastAttemptStatus = :ok REMOVE lastError',
+              ExpressionAttributeNames: { '#t': 'table' },
+              ExpressionAttributeValues: {
+                ':table': job.table,
+                ':policy': job.policy,
+                ':created': backup.createdAt,
+                ':arn': backup.backupArn,
+                ':size': backup.sizeBytes ?? 0,
+                ':items': backup.itemCount ?? 0,
+                ':ok': 'succeeded',
+              },
+            },
+          },
+        ],
+      }),
+    );
+  }
+
+  /** Records a failed attempt: the slot may be claimed again, and pruning stays blocked. */
+  async recordFailure(job: BackupJob, error: string, now: Date): Promise<void> {
+    const at = now.toISOString();
+    await this.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: { pk: tablePk(job.table), sk: backupSk(job.policy, job.slot) },
+              UpdateExpression:
+                'SET #s = :failed, #e = :error, #t = :table, policy = :policy, slot = :slot, #tr = :trigger, runId = :run, requestedAt = :req, claimedAt = if_not_exists(claimedAt, :at)',
+              ExpressionAttributeNames: { '#s': 'status', '#e': 'error', '#t': 'table', '#tr': 'trigger' },
+              ExpressionAttributeValues: {
+                ':failed': 'FAILED',
+                ':error': error.slice(0, 2000),
+                ':table': job.table,
+                ':policy': job.policy,
+                ':slot': job.slot,
+                ':trigger': job.trigger,
+                ':run': job.runId,
+                ':req': job.requestedAt,
+                ':at': at,
+              },
+            },
+          },
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: { pk: tablePk(job.table), sk: stateSk(job.policy) },
+              UpdateExpression: 'SET #t = :table, policy = :policy, lastAttemptAt = :at, lastAttemptStatus = :failed, lastError = :error',
+              ExpressionAttributeNames: { '#t': 'table' },
+              ExpressionAttributeValues: {
+                ':table': job.table,
+                ':policy': job.policy,
+                ':at': at,
+                ':failed': 'failed',
+                ':error': error.slice(0, 2000),
+              },
+            },
+          },
+        ],
+      }),
+    );
+  }
+
+  async getState(table: string, policy: string): Promise<TableState | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: tablePk(table), sk: stateSk(policy) }, ConsistentRead: true }),
+    );
+    return out.Item as TableState | undefined;
+  }
+
+  /** Backup records of one table (every policy), or of every table with a paginated scan. */
+  async listBackupRecords(table?: string): Promise<BackupRecord[]> {
+    const out: BackupRecord[] = [];
+    if (table) {
+      const pages = paginateQuery(
+        { client: this.doc },
+        {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
+          ExpressionAttributeValues: { ':pk': tablePk(table), ':b': 'BACKUP#' },
+        },
+      );
+      for await (const page of pages) out.push(...((page.Items ?? []) as BackupRecord[]));
+    } else {
+      const pages = paginateScan(
+        { client: this.doc },
+        {
+          TableName: this.tableName,
+          FilterExpression: 'begins_with(pk, :t) AND begins_with(sk, :b)',
+          ExpressionAttributeValues: { ':t': 'TABLE#', ':b': 'BACKUP#' },
+        },
+      );
+      for await (const page of pages) out.push(...((page.Items ?? []) as BackupRecord[]));
+    }
+    return out;
+  }
+
+  // ---- run tracking (one SNS summary per scheduled run) ----
+
+  /** Written by the planner before it enqueues the run's jobs. */
+  async startRun(header: Omit<RunHeader, 'completed' | 'notifiedAt'>, now: Date): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: runPk(header.runId), sk: 'RUN', ...header, completed: 0, expiresAt: ttl(now, RUN_TTL_DAYS) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    ).catch((err: unknown) => {
+      // The same scheduled tick delivered twice: the first planner's header stands.
+      if (!isConditionFailure(err)) throw err;
+    });
+  }
+
+  /**
+   * Records one job's result in its run, once. Returns the run header when this result was the
+   * run's last one and this caller won the right to publish the summary; otherwise undefined.
+   */
+  async recordRunResult(runId: string, result: JobResult, now: Date): Promise<RunHeader | undefined> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  pk: runPk(runId),
+                  sk: `RESULT#${result.table}#${result.policy}`,
+                  ...result,
+                  recordedAt: now.toISOString(),
+                  expiresAt: ttl(now, RUN_TTL_DAYS),
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { pk: runPk(runId), sk: 'RUN' },
+                UpdateExpression: 'ADD completed :one',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeValues: { ':one': 1 },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return undefined; // duplicate delivery, or a run without a header (CLI-only run)
+    }
+    const header = await this.getRun(runId);
+    if (!header || header.completed < header.expected || header.notifiedAt) return undefined;
+    return (await this.claimRunNotification(runId, now)) ? header : undefined;
+  }
+
+  /** Exactly one caller wins the right to publish a run's summary. */
+  async claimRunNotification(runId: string, now: Date): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: runPk(runId), sk: 'RUN' },
+          UpdateExpression: 'SET notifiedAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(notifiedAt)',
+          ExpressionAttributeValues: { ':now': now.toISOString() },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async getRun(runId: string): Promise<RunHeader | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: runPk(runId), sk: 'RUN' }, ConsistentRead: true }),
+    );
+    return out.Item as RunHeader | undefined;
+  }
+
+  async listRunResults(runId: string): Promise<JobResult[]> {
+    const out: JobResult[] = [];
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :r)',
+        ExpressionAttributeValues: { ':pk': runPk(runId), ':r': 'RESULT#' },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const { table, policy, status, backupArn, reason } = item as JobResult;
+        out.push({ table, policy, status, ...(backupArn ? { backupArn } : {}), ...(reason ? { reason } : {}) });
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,90 @@
+import { DEFAULTS, ENV } from '../env';
+import { systemClock, type Clock, type TableDiscovery } from '../core/ports';
+import { BackupsAdapter } from './backups';
+import type { Clients } from './clients';
+import { JobQueue } from './queue';
+import { Ledger } from './ledger';
+import { Notifier } from './notifier';
+import { PolicyStore } from './policy-store';
+import { discoverTaggedTables } from './tagging';
+
+/** Where the service's state lives. The Lambdas read it from env; the CLI from flags and env. */
+export interface ServiceConfig {
+  readonly ledgerTable?: string;
+  readonly topicArn?: string;
+  readonly jobQueueUrl?: string;
+  readonly tagKey: string;
+  readonly policyPrefix: string;
+  readonly tablePrefix: string;
+  readonly cacheSeconds: number;
+  readonly maxReceiveCount: number;
+}
+
+function intFrom(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${value}"`);
+  return n;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  return {
+    ledgerTable: env[ENV.LEDGER_TABLE] || undefined,
+    topicArn: env[ENV.TOPIC_ARN] || undefined,
+    jobQueueUrl: env[ENV.JOB_QUEUE_URL] || undefined,
+    tagKey: env[ENV.TAG_KEY] || DEFAULTS.TAG_KEY,
+    policyPrefix: env[ENV.POLICY_PREFIX] || DEFAULTS.POLICY_PREFIX,
+    tablePrefix: env[ENV.TABLE_OVERRIDE_PREFIX] || DEFAULTS.TABLE_OVERRIDE_PREFIX,
+    cacheSeconds: intFrom(env[ENV.POLICY_CACHE_SECONDS], DEFAULTS.POLICY_CACHE_SECONDS, ENV.POLICY_CACHE_SECONDS),
+    maxReceiveCount: intFrom(env[ENV.MAX_RECEIVE_COUNT], DEFAULTS.MAX_RECEIVE_COUNT, ENV.MAX_RECEIVE_COUNT),
+  };
+}
+
+/** Fails fast, naming the variable, when a required setting is missing. */
+export function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined || value === null || value === '') {
+    throw new Error(`missing setting: ${what}`);
+  }
+  return value;
+}
+
+/** The adapters over one set of clients: the composition root of the Lambdas and the CLI. */
+export interface Service {
+  readonly config: ServiceConfig;
+  readonly clients: Clients;
+  readonly clock: Clock;
+  readonly policies: PolicyStore;
+  readonly discovery: TableDiscovery;
+  readonly backups: BackupsAdapter;
+  readonly notifier: Notifier;
+  /** Throws when no ledger table is configured. */
+  ledger(): Ledger;
+  /** Throws when no job queue is configured. */
+  queue(): JobQueue;
+}
+
+export function buildService(clients: Clients, config: ServiceConfig, clock: Clock = systemClock): Service {
+  let ledger: Ledger | undefined;
+  let queue: JobQueue | undefined;
+  return {
+    config,
+    clients,
+    clock,
+    policies: new PolicyStore(clients.ssm, {
+      policyPrefix: config.policyPrefix,
+      tablePrefix: config.tablePrefix,
+      cacheSeconds: config.cacheSeconds,
+    }),
+    discovery: { discover: () => discoverTaggedTables(clients.tagging, config.tagKey) },
+    backups: new BackupsAdapter(clients.dynamodb),
+    notifier: new Notifier(clients.sns, config.topicArn),
+    ledger() {
+      ledger ??= new Ledger(clients.dynamodb, required(config.ledgerTable, `ledger table (${ENV.LEDGER_TABLE} or --ledger-table)`));
+      return ledger;
+    },
+    queue() {
+      queue ??= new JobQueue(clients.sqs, required(config.jobQueueUrl, `job queue URL (${ENV.JOB_QUEUE_URL})`));
+      return queue;
+    },
+  };
+}

@@ -1,0 +1,317 @@
+import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DEFAULTS, ENV } from '../env';
+import { createClients } from '../aws/clients';
+import { CallCounter } from '../aws/limits';
+import { buildService, configFromEnv, type Service } from '../aws/service';
+import { UsageError, errorMessage } from '../core/errors';
+import { manualSlot } from '../core/jobs';
+import { POLICY_NAME_PATTERN, assertPolicyName, parsePolicyJson, policyHash, serialisePolicy } from '../core/policy';
+import { runInProcess } from '../core/run';
+import { countResults } from '../core/summary';
+import { humanBytes, renderTable } from './output';
+
+/** Exit codes a script can rely on. */
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIo: CliIo = {
+  out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+};
+
+interface GlobalOpts {
+  endpoint?: string;
+  region?: string;
+  ledgerTable?: string;
+  topicArn?: string;
+  tagKey?: string;
+}
+
+function policyNameArg(value: string): string {
+  if (!POLICY_NAME_PATTERN.test(value)) {
+    throw new InvalidArgumentError(`policy names use only letters, digits, "_" and "-" (1-64), got "${value}"`);
+  }
+  return value;
+}
+
+function tableNameArg(value: string): string {
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) {
+    throw new InvalidArgumentError(`not a DynamoDB table name: "${value}"`);
+  }
+  return value;
+}
+
+function endpointArg(value: string): string {
+  try {
+    const u = new URL(value);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    return value;
+  } catch {
+    throw new InvalidArgumentError(`not an http(s) URL: "${value}"`);
+  }
+}
+
+function readPolicyFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${errorMessage((err as Error).message)}`);
+  }
+}
+
+function policyNameFromFile(file: string, name?: string): string {
+  const n = name ?? basename(file, extname(file));
+  assertPolicyName(n);
+  return n;
+}
+
+/**
+ * Builds the `ddb-backup` program. `makeService` lets tests inject clients; by default the
+ * global flags and the environment decide where AWS is.
+ */
+export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalOpts, counter: CallCounter) => Service): Command {
+  const counter = new CallCounter();
+  const service = (cmd: Command): Service => {
+    const g = cmd.optsWithGlobals<GlobalOpts>();
+    if (makeService) return makeService(g, counter);
+    const env = configFromEnv();
+    const clients = createClients({ endpoint: g.endpoint, region: g.region, counter });
+    return buildService(clients, {
+      ...env,
+      ledgerTable: g.ledgerTable ?? env.ledgerTable,
+      topicArn: g.topicArn ?? env.topicArn,
+      tagKey: g.tagKey ?? env.tagKey,
+      // Policies are read once per command (a run), never from a stale cache across commands.
+      cacheSeconds: 600,
+    });
+  };
+  let exitCode: number = EXIT.OK;
+
+  const program = new Command('ddb-backup')
+    .description('Policy-driven DynamoDB backups: run the planner and worker, manage policies, read the ledger.')
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .exitOverride()
+    .addOption(
+      new Option('--endpoint <url>', 'AWS endpoint for every service (moto, LocalStack)').env('AWS_ENDPOINT_URL').argParser(endpointArg),
+    )
+    .addOption(new Option('--region <region>', 'AWS region').env('AWS_REGION'))
+    .addOption(new Option('--ledger-table <name>', 'ledger DynamoDB table').env(ENV.LEDGER_TABLE))
+    .addOption(new Option('--topic-arn <arn>', 'SNS topic for run summaries').env(ENV.TOPIC_ARN))
+    .addOption(new Option('--tag-key <key>', `opt-in tag key (default "${DEFAULTS.TAG_KEY}")`).env(ENV.TAG_KEY));
+
+  // ---- policy ----
+  const policy = program.command('policy').description('validate, write and list backup policies (SSM Parameter Store)');
+
+  policy
+    .command('validate')
+    .description('validate a policy file against the schema; names the field at fault')
+    .requiredOption('--file <path>', 'policy JSON file')
+    .option('--name <name>', 'policy name (default: the file name without extension)', policyNameArg)
+    .option('--json', 'print JSON')
+    .action((opts: { file: string; name?: string; json?: boolean }) => {
+      const name = policyNameFromFile(opts.file, opts.name);
+      const parsed = parsePolicyJson(readPolicyFile(opts.file), `"${name}" (${opts.file})`);
+      if (opts.json) io.out(JSON.stringify({ name, valid: true, hash: policyHash(parsed), policy: parsed }));
+      else io.out(`ok: policy "${name}" is valid (hash ${policyHash(parsed)})`);
+    });
+
+  policy
+    .command('put')
+    .description('validate a policy file, then write it to SSM')
+    .requiredOption('--file <path>', 'policy JSON file')
+    .option('--name <name>', 'policy name (default: the file name without extension)', policyNameArg)
+    .action(async (opts: { file: string; name?: string }, cmd: Command) => {
+      const name = policyNameFromFile(opts.file, opts.name);
+      const parsed = parsePolicyJson(readPolicyFile(opts.file), `"${name}" (${opts.file})`);
+      const svc = service(cmd);
+      await svc.policies.putPolicy(name, parsed);
+      io.out(`wrote ${svc.policies.policyPrefix}${name} (hash ${policyHash(parsed)})`);
+    });
+
+  policy
+    .command('list')
+    .description('list the policies in SSM, with their triggers and retention')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const svc = service(cmd);
+      const raw = await svc.policies.listRaw();
+      const rows = Object.entries(raw)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, text]) => {
+          try {
+            const p = parsePolicyJson(text, `"${name}"`);
+            return { name, valid: true as const, hash: policyHash(p), policy: JSON.parse(serialisePolicy(p)) as unknown, p };
+          } catch (err) {
+            exitCode = EXIT.FAILED;
+            return { name, valid: false as const, error: errorMessage(err) };
+          }
+        });
+      if (opts.json) {
+        io.out(JSON.stringify({ policies: rows.map(({ p: _p, ...r }: { p?: unknown } & Record<string, unknown>) => r) }));
+        return;
+      }
+      if (rows.length === 0) {
+        io.out(`no policies under ${svc.policies.policyPrefix}`);
+        return;
+      }
+      io.out(
+        renderTable(
+          ['policy', 'schedule', 'size', 'changes', 'cooldown', 'retention', 'notify'],
+          rows.map((r) =>
+            r.valid
+              ? [
+                  r.name,
+                  r.p.schedule ?? '-',
+                  r.p.size ? JSON.stringify(r.p.size) : '-',
+                  r.p.changes ? JSON.stringify(r.p.changes) : '-',
+                  `${r.p.minIntervalMinutes} min`,
+                  Object.entries(r.p.retention)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(' '),
+                  r.p.notify,
+                ]
+              : [r.name, `INVALID: ${r.error}`, '', '', '', '', ''],
+          ),
+        ),
+      );
+    });
+
+  // ---- ledger ----
+  program
+    .command('ledger')
+    .description('the backup ledger')
+    .command('init')
+    .description('create the ledger table (PITR on, TTL on run items) where no CDK stack did')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const svc = service(cmd);
+      const ledger = svc.ledger();
+      const outcome = await ledger.init();
+      io.out(outcome === 'created' ? `created ledger table ${ledger.tableName}` : `ledger table ${ledger.tableName} already exists`);
+    });
+
+  // ---- run ----
+  program
+    .command('run')
+    .description('back up the tables tagged with a policy now (same planner and worker as the Lambdas, in-process)')
+    .requiredOption('--policy <name>', 'policy to run', policyNameArg)
+    .option('--table <name>', 'only this table (it must be tagged with the policy)', tableNameArg)
+    .option('--dry-run', 'show what would be backed up; change nothing')
+    .option('--json', 'print {"results":[...]} as JSON')
+    .option('--concurrency <n>', 'jobs at once', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('must be a whole number from 1 to 64');
+      return n;
+    })
+    .action(async (opts: { policy: string; table?: string; dryRun?: boolean; json?: boolean; concurrency?: number }, cmd: Command) => {
+      const svc = service(cmd);
+      const now = svc.clock.now();
+      const report = await runInProcess(
+        {
+          policies: svc.policies,
+          discovery: svc.discovery,
+          backups: svc.backups,
+          ledger: opts.dryRun ? undefined! : svc.ledger(),
+          clock: svc.clock,
+          notifier: svc.notifier,
+        },
+        { policy: opts.policy, trigger: 'manual', slot: manualSlot(now), requestedAt: now.toISOString(), table: opts.table },
+        {
+          dryRun: opts.dryRun,
+          concurrency: opts.concurrency,
+          onResult: opts.json ? undefined : (r) => io.err(`${r.status.padEnd(9)} ${r.table} [${r.policy}]${r.reason ? `: ${r.reason}` : ''}`),
+        },
+      );
+      const c = countResults(report);
+      // Unknown policies in other tables' tags are reported, but only this run's failures, an
+      // unreadable policy or a failed discovery make the exit code non-zero.
+      if (c.failed > 0 || report.problems.some((p) => p.kind !== 'unknown-policy')) exitCode = EXIT.FAILED;
+      if (opts.json) {
+        io.out(JSON.stringify({ runId: report.runId, results: report.results, problems: report.problems, calls: counter.snapshot() }));
+        return;
+      }
+      for (const p of report.problems) io.err(`problem: ${[p.table, p.policy, p.message].filter(Boolean).join(': ')}`);
+      io.out(
+        renderTable(
+          ['table', 'policy', 'status', 'backup / reason'],
+          report.results.map((r) => [r.table, r.policy, r.status, r.backupArn ?? r.reason]),
+        ),
+      );
+      io.out(`${c.backedUp} backed up, ${c.skipped} skipped, ${c.failed} failed, ${c.problems} problems${opts.dryRun ? ' (dry run)' : ''}`);
+    });
+
+  // ---- backups ----
+  const backups = program.command('backups').description("the service's backups, from the ledger");
+  backups
+    .command('list')
+    .description('list backups recorded in the ledger, newest first')
+    .option('--table <name>', 'only this table', tableNameArg)
+    .option('--json', 'print JSON')
+    .action(async (opts: { table?: string; json?: boolean }, cmd: Command) => {
+      const svc = service(cmd);
+      const records = (await svc.ledger().listBackupRecords(opts.table)).sort((a, b) =>
+        (b.createdAt ?? b.claimedAt).localeCompare(a.createdAt ?? a.claimedAt),
+      );
+      if (opts.json) {
+        io.out(
+          JSON.stringify({
+            backups: records.map(({ pk: _pk, sk: _sk, ...r }) => r),
+          }),
+        );
+        return;
+      }
+      if (records.length === 0) {
+        io.out('no backups recorded');
+        return;
+      }
+      io.out(
+        renderTable(
+          ['table', 'policy', 'trigger', 'status', 'created (UTC)', 'size', 'items', 'backup'],
+          records.map((r) => [
+            r.table,
+            r.policy,
+            r.trigger,
+            r.status,
+            r.createdAt ?? r.claimedAt,
+            humanBytes(r.sizeBytes),
+            r.itemCount,
+            r.backupArn ?? r.error,
+          ]),
+        ),
+      );
+    });
+
+  // Every subcommand reports to the same io and exits through the same path.
+  const configure = (cmd: Command) => {
+    cmd.configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) }).exitOverride();
+    cmd.commands.forEach(configure);
+  };
+  configure(program);
+  (program as Command & { finalExitCode: () => number }).finalExitCode = () => exitCode;
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: string[], io: CliIo = processIo, makeService?: (opts: GlobalOpts, counter: CallCounter) => Service): Promise<number> {
+  const program = buildProgram(io, makeService);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return (program as Command & { finalExitCode: () => number }).finalExitCode();
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; usage errors were already printed on one line.
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if (err instanceof UsageError || (err as Error)?.name === 'PolicyValidationError') {
+      io.err(`error: ${errorMessage(err).replace(/^\w+Error: /, '')}`);
+      return (err as Error).name === 'PolicyValidationError' ? EXIT.FAILED : EXIT.USAGE;
+    }
+    io.err(`error: ${errorMessage(err)}`);
+    return EXIT.FAILED;
+  }
+}
