@@ -1,0 +1,80 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { z } from 'zod';
+import type { PolicyInput } from '../lambda/core/policy';
+
+/** Context key (cdk.json `context`, or `cdk synth -c ddbBackup='{...}'`) holding the app's config. */
+export const CONFIG_CONTEXT_KEY = 'ddbBackup';
+
+const RETENTION_DAYS = new Set<number>(
+  Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number'),
+);
+
+const ConfigSchema = z
+  .object({
+    /** Policies merged over the built-in ones by name; validated by the construct at synth time. */
+    policies: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+    includeDefaultPolicies: z.boolean().optional(),
+    tagKey: z.string().optional(),
+    notificationEmails: z.array(z.email()).optional(),
+    ledgerRemovalPolicy: z.enum(['retain', 'destroy']).optional(),
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((d) => RETENTION_DAYS.has(d), { message: 'must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, ...)' })
+      .optional(),
+    maxReceiveCount: z.number().int().min(1).max(1000).optional(),
+    /** Prefix of both stack names. */
+    stackPrefix: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,100}$/)
+      .optional(),
+  })
+  .strict();
+
+export interface AppConfig {
+  readonly policies?: Record<string, PolicyInput>;
+  readonly includeDefaultPolicies?: boolean;
+  readonly tagKey?: string;
+  readonly notificationEmails?: string[];
+  readonly ledgerRemovalPolicy?: RemovalPolicy;
+  readonly logRetention?: logs.RetentionDays;
+  readonly maxReceiveCount?: number;
+  readonly stackPrefix: string;
+}
+
+/**
+ * Parses the `ddbBackup` context value. Accepts the object from cdk.json or a JSON string from
+ * `-c ddbBackup=...`. Missing config means defaults everywhere.
+ */
+export function parseAppConfig(raw: unknown): AppConfig {
+  let value = raw ?? {};
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch (err) {
+      throw new Error(`context "${CONFIG_CONTEXT_KEY}" is not valid JSON: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const result = ConfigSchema.safeParse(value);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${[CONFIG_CONTEXT_KEY, ...i.path.map(String)].join('.')}: ${i.message}`);
+    throw new Error(`invalid context "${CONFIG_CONTEXT_KEY}":\n  ${issues.join('\n  ')}`);
+  }
+  const c = result.data;
+  return {
+    policies: c.policies as Record<string, PolicyInput> | undefined,
+    includeDefaultPolicies: c.includeDefaultPolicies,
+    tagKey: c.tagKey,
+    notificationEmails: c.notificationEmails,
+    ledgerRemovalPolicy:
+      c.ledgerRemovalPolicy === undefined
+        ? undefined
+        : c.ledgerRemovalPolicy === 'destroy'
+          ? RemovalPolicy.DESTROY
+          : RemovalPolicy.RETAIN,
+    logRetention: c.logRetentionDays as logs.RetentionDays | undefined,
+    maxReceiveCount: c.maxReceiveCount,
+    stackPrefix: c.stackPrefix ?? 'DdbBackup',
+  };
+}

@@ -1,0 +1,29 @@
+import type { App, Environment } from 'aws-cdk-lib';
+import type { AppConfig } from './app-config';
+import { BackupServiceStack, BackupStateStack } from './stacks';
+
+export interface BackupStacks {
+  readonly stateStack: BackupStateStack;
+  readonly serviceStack: BackupServiceStack;
+}
+
+/** Builds the two stacks of the app from its config. Stacks only wire. */
+export function buildStacks(app: App, config: AppConfig, env?: Environment): BackupStacks {
+  const stateStack = new BackupStateStack(app, `${config.stackPrefix}State`, {
+    env,
+    description: 'DynamoDB backup service: stateful resources (KMS key, ledger table, notification topic)',
+    ledgerRemovalPolicy: config.ledgerRemovalPolicy,
+    notificationEmails: config.notificationEmails,
+  });
+  const serviceStack = new BackupServiceStack(app, `${config.stackPrefix}Service`, {
+    env,
+    description: 'DynamoDB backup service: planner, worker, job queue, schedules and policies',
+    state: stateStack.state,
+    policies: config.policies,
+    includeDefaultPolicies: config.includeDefaultPolicies,
+    tagKey: config.tagKey,
+    logRetention: config.logRetention,
+    maxReceiveCount: config.maxReceiveCount,
+  });
+  return { stateStack, serviceStack };
+}

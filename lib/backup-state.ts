@@ -1,0 +1,106 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+/** Attribute names of the ledger table. The Lambda side owns the item layout; these are the keys only. */
+export const LEDGER_KEYS = {
+  PARTITION_KEY: 'pk',
+  SORT_KEY: 'sk',
+  TTL_ATTRIBUTE: 'expiresAt',
+} as const;
+
+export interface BackupStateProps {
+  /**
+   * KMS key that encrypts the ledger table and the SNS topic (and, in DynamoDbBackupService, the job
+   * queues). An imported key's policy cannot be changed by CDK: it must already allow
+   * `cloudwatch.amazonaws.com` and `events.amazonaws.com` to call `kms:Decrypt` and
+   * `kms:GenerateDataKey*`, or alarm notifications will not be delivered.
+   *
+   * @default - a new customer managed key with rotation enabled
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * What happens to the ledger table when it leaves the stack. With RETAIN (or SNAPSHOT) the table
+   * also gets deletion protection.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly ledgerRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * Email addresses subscribed to the notification topic (each must confirm the subscription).
+   *
+   * @default - no subscriptions
+   */
+  readonly notificationEmails?: string[];
+}
+
+/**
+ * The service's stateful resources: the KMS key, the ledger table and the notification topic.
+ * Keep them in a stack of their own (see BackupStateStack) so that the stateless service can be
+ * redeployed or torn down freely.
+ */
+export class BackupState extends Construct {
+  /** Key encrypting the ledger, the topic and the queues. */
+  public readonly key: kms.IKey;
+  /** Ledger of every backup the service took (pk/sk, TTL `expiresAt`, PITR on). */
+  public readonly ledgerTable: dynamodb.Table;
+  /** Topic for failures and run digests. */
+  public readonly topic: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: BackupStateProps = {}) {
+    super(scope, id);
+
+    this.key =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', {
+        description: 'DynamoDB backup service: ledger, notifications and job queues',
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+        pendingWindow: Duration.days(30),
+      });
+
+    // CloudWatch alarms and EventBridge rules publish to the encrypted topic; SNS encrypts with
+    // this key on their behalf, so they need Decrypt and GenerateDataKey* in the key policy.
+    // No-op (by design) for an imported key: see `encryptionKey`.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowAlarmsAndEventsToPublishToEncryptedTopic',
+        principals: [
+          new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+          new iam.ServicePrincipal('events.amazonaws.com'),
+        ],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+      true,
+    );
+
+    const removalPolicy = props.ledgerRemovalPolicy ?? RemovalPolicy.RETAIN;
+    this.ledgerTable = new dynamodb.Table(this, 'Ledger', {
+      partitionKey: { name: LEDGER_KEYS.PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: LEDGER_KEYS.SORT_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: LEDGER_KEYS.TTL_ATTRIBUTE,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
+      removalPolicy,
+    });
+
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'DynamoDB backups',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    for (const email of new Set(props.notificationEmails ?? [])) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+  }
+}

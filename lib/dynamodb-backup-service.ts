@@ -1,0 +1,592 @@
+import * as path from 'node:path';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { DEFAULTS, ENV } from '../lambda/env';
+import { errorMessage } from '../lambda/core/errors';
+import { DEFAULT_POLICIES, assertPolicyName, parsePolicy, serialisePolicy } from '../lambda/core/policy';
+import type { Policy, PolicyInput } from '../lambda/core/policy';
+import { BackupState } from './backup-state';
+import { acknowledgeRule, acknowledgeWildcardAction, acknowledgeWildcardResource } from './private/acknowledge';
+
+/** Repository root: the Lambda entry points and package-lock.json live there. */
+const PROJECT_ROOT = path.join(__dirname, '..');
+const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambda', 'handlers');
+
+/** Value of POWERTOOLS_SERVICE_NAME on both functions. */
+export const SERVICE_NAME = 'ddb-backup';
+
+/** Largest value of a standard-tier SSM parameter. */
+const SSM_STANDARD_MAX_BYTES = 4096;
+
+const PLANNER_TIMEOUT = Duration.minutes(5);
+const WORKER_TIMEOUT = Duration.minutes(2);
+/** AWS guidance for SQS event sources: visibility timeout at least 6x the function timeout. */
+const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+export interface DynamoDbBackupServiceProps {
+  /**
+   * Named backup policies, deployed to SSM under `/dynamodb-backup/policies/<name>`; each policy
+   * with a `schedule` gets an EventBridge rule. They are merged over the built-in policies by name
+   * (a policy named `daily` replaces the built-in `daily`). Each is validated at synth time.
+   *
+   * @default - the built-in policies (DEFAULT_POLICIES: hourly, daily, weekly)
+   */
+  readonly policies?: Record<string, PolicyInput>;
+
+  /**
+   * Whether the built-in policies (hourly, daily, weekly) are deployed alongside `policies`.
+   *
+   * @default true
+   */
+  readonly includeDefaultPolicies?: boolean;
+
+  /**
+   * Tag key that opts a table in; its value names one or more policies.
+   *
+   * @default 'backup:policy' (DEFAULTS.TAG_KEY)
+   */
+  readonly tagKey?: string;
+
+  /**
+   * Email addresses subscribed to the notification topic. Used only when the construct creates its
+   * own topic (no `topic` given).
+   *
+   * @default - no subscriptions
+   */
+  readonly notificationEmails?: string[];
+
+  /**
+   * KMS key for the job queue and its DLQ (and for the ledger and topic when the construct creates
+   * them).
+   *
+   * @default - the key of the BackupState created here, or a new key when `ledgerTable` and `topic` are given
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Removal policy of the ledger table. Used only when the construct creates its own ledger.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly ledgerRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * Ledger table (partition key `pk`, sort key `sk`, both strings). Give it together with `topic`.
+   * When the table is encrypted with a customer managed key, import it with that key
+   * (`Table.fromTableAttributes({ ..., encryptionKey })`) so the grants cover the key.
+   *
+   * @default - a ledger created in a BackupState inside this construct
+   */
+  readonly ledgerTable?: dynamodb.ITable;
+
+  /**
+   * Notification topic. Give it together with `ledgerTable`. When the topic is encrypted, pass its
+   * key as `encryptionKey`: the functions get kms:Decrypt/GenerateDataKey* on that key to publish.
+   *
+   * @default - a topic created in a BackupState inside this construct
+   */
+  readonly topic?: sns.ITopic;
+
+  /**
+   * Retention of the functions' log groups.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Receives of a job before it moves to the dead-letter queue (1-1000).
+   *
+   * @default 3 (DEFAULTS.MAX_RECEIVE_COUNT)
+   */
+  readonly maxReceiveCount?: number;
+}
+
+/** A policy as deployed: validated, with its canonical SSM document. */
+interface DeployedPolicy {
+  readonly name: string;
+  readonly policy: Policy;
+  readonly document: string;
+}
+
+/**
+ * Policy-driven DynamoDB backups.
+ *
+ * Tag a table `backup:policy = daily` and the service backs it up on the policy's schedule, prunes
+ * old backups by its retention, records every backup in the ledger and reports failures on SNS.
+ *
+ * Data flow: EventBridge schedule (one rule per policy) -> planner (resolves tags and policies)
+ * -> SQS FIFO job queue (group = table, dedupe = slot) -> worker (the only code that creates or
+ * deletes backups) -> ledger + topic. Failed jobs land in a DLQ watched by an alarm.
+ */
+export class DynamoDbBackupService extends Construct {
+  /** Resolves tagged tables and policies; emits one job per due table. */
+  public readonly planner: nodejs.NodejsFunction;
+  /** Takes backups and prunes them; consumes the job queue. */
+  public readonly worker: nodejs.NodejsFunction;
+  /** SQS FIFO queue of backup jobs (planner -> worker). */
+  public readonly jobQueue: sqs.Queue;
+  /** FIFO DLQ of the job queue; an alarm notifies the topic when it holds a message. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** Standard DLQ for trigger deliveries: failed EventBridge deliveries and failed async planner runs. */
+  public readonly triggerDeadLetterQueue: sqs.Queue;
+  /** Ledger of backups. */
+  public readonly ledgerTable: dynamodb.ITable;
+  /** Notification topic. */
+  public readonly topic: sns.ITopic;
+  /** Key encrypting the job queues (and the ledger and topic when created here). */
+  public readonly encryptionKey: kms.IKey;
+  /** The state created here when no `ledgerTable`/`topic` was given. */
+  public readonly state?: BackupState;
+  /** Policies deployed by this construct, by name (valid ones only). */
+  public readonly policies: Readonly<Record<string, Policy>>;
+  /** Schedule rules, by policy name. */
+  public readonly scheduleRules: Readonly<Record<string, events.Rule>>;
+  /** Tag key that opts a table in. */
+  public readonly tagKey: string;
+
+  private readonly parameterArn: string;
+
+  constructor(scope: Construct, id: string, props: DynamoDbBackupServiceProps = {}) {
+    super(scope, id);
+
+    const errors: string[] = [];
+    this.node.addValidation({ validate: () => errors });
+
+    this.tagKey = props.tagKey ?? DEFAULTS.TAG_KEY;
+    errors.push(...validateTagKey(this.tagKey));
+    let maxReceiveCount = props.maxReceiveCount ?? DEFAULTS.MAX_RECEIVE_COUNT;
+    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
+      errors.push(`maxReceiveCount: must be an integer from 1 to 1000, got ${maxReceiveCount}`);
+      // Keep building so every error is reported at synth; the synth fails anyway.
+      maxReceiveCount = DEFAULTS.MAX_RECEIVE_COUNT;
+    }
+
+    // ---- state: given, or created here ----------------------------------------------------------
+    if ((props.ledgerTable === undefined) !== (props.topic === undefined)) {
+      throw new Error(`${this.node.path}: give both ledgerTable and topic, or neither`);
+    }
+    if (props.ledgerTable && props.topic) {
+      this.ledgerTable = props.ledgerTable;
+      this.topic = props.topic;
+      this.encryptionKey =
+        props.encryptionKey ??
+        new kms.Key(this, 'Key', {
+          description: 'DynamoDB backup service: job queues',
+          enableKeyRotation: true,
+        });
+    } else {
+      this.state = new BackupState(this, 'State', {
+        encryptionKey: props.encryptionKey,
+        ledgerRemovalPolicy: props.ledgerRemovalPolicy,
+        notificationEmails: props.notificationEmails,
+      });
+      this.ledgerTable = this.state.ledgerTable;
+      this.topic = this.state.topic;
+      this.encryptionKey = this.state.key;
+    }
+
+    // ---- policies -------------------------------------------------------------------------------
+    const deployed = resolvePolicies(props, errors);
+    this.policies = Object.fromEntries(deployed.map((p) => [p.name, p.policy]));
+
+    const stack = Stack.of(this);
+    this.parameterArn = stack.formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: `${ssmScope()}*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+
+    for (const { name, policy, document } of deployed) {
+      new ssm.StringParameter(this, `Policy-${name}`, {
+        parameterName: `${DEFAULTS.POLICY_PREFIX}${name}`,
+        stringValue: document,
+        description: truncate(`DynamoDB backup policy "${name}"${policy.description ? `: ${policy.description}` : ''}`, 1024),
+        tier: ssm.ParameterTier.STANDARD,
+      });
+    }
+
+    // ---- queues ---------------------------------------------------------------------------------
+    this.deadLetterQueue = new sqs.Queue(this, 'JobDeadLetterQueue', {
+      fifo: true,
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.encryptionKey,
+      enforceSSL: true,
+    });
+    this.jobQueue = new sqs.Queue(this, 'JobQueue', {
+      fifo: true,
+      contentBasedDeduplication: false,
+      // High-throughput FIFO: deduplication and ordering per message group (= per table).
+      deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+      visibilityTimeout: Duration.seconds(WORKER_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      retentionPeriod: Duration.days(4),
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.encryptionKey,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+    });
+    // EventBridge and Lambda async invocations write here; SQS-managed encryption needs no key
+    // policy for either service.
+    this.triggerDeadLetterQueue = new sqs.Queue(this, 'TriggerDeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+
+    // ---- functions ------------------------------------------------------------------------------
+    const commonEnv: Record<string, string> = {
+      [ENV.LEDGER_TABLE]: this.ledgerTable.tableName,
+      [ENV.TOPIC_ARN]: this.topic.topicArn,
+      [ENV.TAG_KEY]: this.tagKey,
+      [ENV.POLICY_PREFIX]: DEFAULTS.POLICY_PREFIX,
+      [ENV.TABLE_OVERRIDE_PREFIX]: DEFAULTS.TABLE_OVERRIDE_PREFIX,
+      [ENV.MAX_RECEIVE_COUNT]: String(maxReceiveCount),
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    };
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    const planner = this.createFunction('Planner', {
+      entry: path.join(HANDLERS_DIR, 'planner.handler.ts'),
+      description: 'DynamoDB backups: resolves tagged tables and policies, enqueues backup jobs',
+      timeout: PLANNER_TIMEOUT,
+      logRetention,
+      environment: { ...commonEnv, [ENV.JOB_QUEUE_URL]: this.jobQueue.queueUrl },
+      deadLetterQueue: this.triggerDeadLetterQueue,
+    });
+    const worker = this.createFunction('Worker', {
+      entry: path.join(HANDLERS_DIR, 'worker.handler.ts'),
+      description: 'DynamoDB backups: creates, records and prunes backups (the only code that does)',
+      timeout: WORKER_TIMEOUT,
+      logRetention,
+      environment: commonEnv,
+    });
+
+    this.planner = planner.fn;
+    this.worker = worker.fn;
+
+    // ---- permissions ----------------------------------------------------------------------------
+    this.grantPlanner(planner.role);
+    this.grantWorker(worker.role);
+
+    this.worker.addEventSource(
+      new SqsEventSource(this.jobQueue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+
+    // ---- schedules ------------------------------------------------------------------------------
+    const rules: Record<string, events.Rule> = {};
+    for (const { name, policy } of deployed) {
+      if (!policy.schedule) continue;
+      rules[name] = new events.Rule(this, `Schedule-${name}`, {
+        description: `DynamoDB backups: schedule of policy "${name}"`,
+        schedule: events.Schedule.expression(policy.schedule),
+        targets: [
+          new targets.LambdaFunction(this.planner, {
+            event: events.RuleTargetInput.fromObject({
+              policy: name,
+              trigger: 'schedule',
+              time: events.EventField.time,
+            }),
+            retryAttempts: 2,
+            maxEventAge: Duration.hours(2),
+            deadLetterQueue: this.triggerDeadLetterQueue,
+          }),
+        ],
+      });
+    }
+    this.scheduleRules = rules;
+
+    // ---- alarms ---------------------------------------------------------------------------------
+    this.alarmOnMessages('JobDeadLetterAlarm', this.deadLetterQueue, 'Backup jobs failed and reached the dead-letter queue');
+    this.alarmOnMessages(
+      'TriggerDeadLetterAlarm',
+      this.triggerDeadLetterQueue,
+      'Backup triggers failed (schedule delivery or planner run) and reached the dead-letter queue',
+    );
+
+    // ---- cdk-nag acknowledgements (each with its reason) ----------------------------------------
+    this.acknowledgeRoleFindings(planner.role, 'planner');
+    this.acknowledgeRoleFindings(worker.role, 'worker');
+    // No AwsSolutions-SQS3 acknowledgement is needed for the trigger DLQ: cdk-nag sees that it is
+    // the planner's dead-letter queue.
+  }
+
+  /**
+   * Grants what the `ddb-backup` CLI needs to run the planner and worker in-process
+   * (`ddb-backup run`): everything both functions may do.
+   */
+  public grantRun(grantee: iam.IGrantable): iam.Grant {
+    this.grantPlanner(grantee);
+    return this.grantWorker(grantee);
+  }
+
+  /**
+   * Grants an operator what the `ddb-backup` CLI needs: run the service in-process, manage
+   * policies and overrides in SSM, and restore backups into new tables (restore never overwrites
+   * an existing table; that is enforced by the CLI, not by IAM).
+   */
+  public grantOperator(grantee: iam.IGrantable): iam.Grant {
+    this.grantRun(grantee);
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:DeleteParameters', 'ssm:AddTagsToResource'],
+      resourceArns: [this.parameterArn],
+    });
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'dynamodb:RestoreTableFromBackup',
+        'dynamodb:DescribeContinuousBackups',
+        'dynamodb:UpdateContinuousBackups',
+        'dynamodb:DescribeTimeToLive',
+        'dynamodb:UpdateTimeToLive',
+        'dynamodb:ListTagsOfResource',
+        'dynamodb:TagResource',
+        // RestoreTableFromBackup writes the restored items through these.
+        'dynamodb:BatchWriteItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:Scan',
+      ],
+      resourceArns: [this.tableArn('*'), this.tableArn('*/backup/*')],
+    });
+  }
+
+  private grantPlanner(grantee: iam.IGrantable): iam.Grant {
+    iam.Grant.addToPrincipal({
+      grantee,
+      // GetResources does not support resource-level permissions.
+      actions: ['tag:GetResources'],
+      resourceArns: ['*'],
+    });
+    this.grantPolicyRead(grantee);
+    this.jobQueue.grantSendMessages(grantee);
+    this.grantNotify(grantee);
+    return this.ledgerTable.grantReadWriteData(grantee);
+  }
+
+  private grantWorker(grantee: iam.IGrantable): iam.Grant {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:CreateBackup', 'dynamodb:DescribeTable'],
+      resourceArns: [this.tableArn('*')],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:DescribeBackup', 'dynamodb:DeleteBackup'],
+      resourceArns: [this.tableArn('*/backup/*')],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      // ListBackups does not support resource-level permissions.
+      actions: ['dynamodb:ListBackups'],
+      resourceArns: ['*'],
+    });
+    this.grantPolicyRead(grantee);
+    this.grantNotify(grantee);
+    return this.ledgerTable.grantReadWriteData(grantee);
+  }
+
+  private grantPolicyRead(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
+      resourceArns: [this.parameterArn],
+    });
+  }
+
+  private grantNotify(grantee: iam.IGrantable): void {
+    this.topic.grantPublish(grantee);
+    // SNS encrypts with the topic's key on the publisher's behalf. grantPublish covers a Topic
+    // created with `masterKey`; this also covers a topic passed in as ITopic.
+    this.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey*');
+  }
+
+  /** Acknowledges the wildcard findings of a function role, each with the reason it is needed. */
+  private acknowledgeRoleFindings(role: iam.IRole, fn: 'planner' | 'worker'): void {
+    if (fn === 'planner') {
+      acknowledgeWildcardResource(
+        role,
+        '*',
+        'tag:GetResources does not support resource-level permissions; the planner uses it to discover tables by tag.',
+      );
+    } else {
+      acknowledgeWildcardResource(
+        role,
+        '*',
+        'dynamodb:ListBackups does not support resource-level permissions; the worker lists a table\'s backups to prune them.',
+      );
+      acknowledgeWildcardResource(
+        role,
+        this.tableArn('*'),
+        'CreateBackup and DescribeTable target the tables discovered at run time by tag, so they cannot be listed at deploy time; scoped to DynamoDB tables of this account and region.',
+      );
+      acknowledgeWildcardResource(
+        role,
+        this.tableArn('*/backup/*'),
+        'DescribeBackup and DeleteBackup act on backups of tables discovered at run time; backup ARNs carry a generated id. The worker only deletes backups whose name marks them as its own (enforced in code, tested).',
+      );
+    }
+    acknowledgeWildcardResource(
+      role,
+      this.parameterArn,
+      'Reads the named policies (/dynamodb-backup/policies/*) and per-table overrides (/dynamodb-backup/tables/*), which operators add at run time; GetParametersByPath needs the path itself, hence the common prefix.',
+    );
+    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+      acknowledgeWildcardAction(
+        role,
+        action,
+        'KMS data-key actions granted by CDK for the service key that encrypts the ledger, the job queue and the topic; the resource is that single key.',
+      );
+    }
+  }
+
+  private tableArn(resourceName: string): string {
+    return Stack.of(this).formatArn({
+      service: 'dynamodb',
+      resource: 'table',
+      resourceName,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  }
+
+  private createFunction(
+    id: string,
+    opts: {
+      entry: string;
+      description: string;
+      timeout: Duration;
+      logRetention: logs.RetentionDays;
+      environment: Record<string, string>;
+      deadLetterQueue?: sqs.IQueue;
+    },
+  ): { fn: nodejs.NodejsFunction; role: iam.Role } {
+    const logGroup = new logs.LogGroup(this, `${id}LogGroup`, {
+      retention: opts.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Own role without AWSLambdaBasicExecutionRole: logs go to this function's log group only.
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: opts.description,
+    });
+    logGroup.grantWrite(role);
+
+    const fn = new nodejs.NodejsFunction(this, id, {
+      entry: opts.entry,
+      handler: 'handler',
+      description: opts.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: opts.timeout,
+      role,
+      logGroup,
+      environment: opts.environment,
+      deadLetterQueue: opts.deadLetterQueue,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        format: nodejs.OutputFormat.CJS,
+        externalModules: [],
+      },
+    });
+    acknowledgeRule(
+      fn,
+      'AwsSolutions-L1',
+      'nodejs22.x is pinned on purpose: it matches the esbuild target (node22) and the runtime the handlers are tested on; runtime upgrades are deliberate changes.',
+    );
+    return { fn, role };
+  }
+
+  private alarmOnMessages(id: string, queue: sqs.IQueue, description: string): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmDescription: description,
+      metric: queue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const action = new cloudwatchActions.SnsAction(this.topic);
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
+    return alarm;
+  }
+}
+
+/** Merges user policies over the defaults and validates each; collects errors instead of throwing. */
+function resolvePolicies(props: DynamoDbBackupServiceProps, errors: string[]): DeployedPolicy[] {
+  const inputs: Record<string, PolicyInput> = {
+    ...(props.includeDefaultPolicies === false ? {} : DEFAULT_POLICIES),
+    ...(props.policies ?? {}),
+  };
+  if (Object.keys(inputs).length === 0) {
+    errors.push('policies: no policy to deploy (includeDefaultPolicies is false and policies is empty)');
+  }
+  const out: DeployedPolicy[] = [];
+  for (const [name, input] of Object.entries(inputs)) {
+    try {
+      assertPolicyName(name);
+      const policy = parsePolicy(input, `"${name}"`);
+      const document = serialisePolicy(policy);
+      if (Buffer.byteLength(document, 'utf8') > SSM_STANDARD_MAX_BYTES) {
+        errors.push(`invalid policy "${name}": (policy): serialised document exceeds ${SSM_STANDARD_MAX_BYTES} bytes`);
+        continue;
+      }
+      out.push({ name, policy, document });
+    } catch (err) {
+      errors.push(errorMessage(err).replace(/^PolicyValidationError: /, ''));
+    }
+  }
+  return out;
+}
+
+function validateTagKey(tagKey: string): string[] {
+  if (tagKey.length < 1 || tagKey.length > 128) return [`tagKey: must be 1-128 characters, got "${tagKey}"`];
+  if (tagKey.toLowerCase().startsWith('aws:')) return [`tagKey: the "aws:" prefix is reserved, got "${tagKey}"`];
+  return [];
+}
+
+/**
+ * SSM scope of both prefixes (named policies and per-table overrides), without the leading slash:
+ * `dynamodb-backup/`. Covers GetParametersByPath on either path.
+ */
+function ssmScope(): string {
+  const a = DEFAULTS.POLICY_PREFIX;
+  const b = DEFAULTS.TABLE_OVERRIDE_PREFIX;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const common = a.slice(0, a.lastIndexOf('/', i - 1) + 1);
+  return common.replace(/^\//, '');
+}
+
+function truncate(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,441 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { DEFAULTS, ENV } from '../../lambda/env';
+import { DEFAULT_POLICIES, parsePolicy, serialisePolicy } from '../../lambda/core/policy';
+import { DynamoDbBackupService } from '../../lib';
+import type { DynamoDbBackupServiceProps } from '../../lib';
+import { actionsOn, allActions, newApp, statementsOf } from './helpers';
+
+function synth(props: DynamoDbBackupServiceProps = {}) {
+  const stack = new Stack(newApp(), 'Backups');
+  const service = new DynamoDbBackupService(stack, 'Backups', props);
+  return { stack, service, template: Template.fromStack(stack) };
+}
+
+const id = (stack: Stack, c: { node: { defaultChild?: unknown } }) =>
+  stack.getLogicalId(c.node.defaultChild as Parameters<Stack['getLogicalId']>[0]);
+
+// Environment-agnostic stack: ARNs render with pseudo parameters.
+const TABLES = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/*';
+const BACKUPS = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/*/backup/*';
+const PARAMETERS = 'arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/dynamodb-backup/*';
+
+describe('DynamoDbBackupService', () => {
+  describe('policies', () => {
+    it('writes one SSM parameter per default policy, holding its canonical JSON', () => {
+      // Prepare / Act
+      const { template } = synth();
+
+      // Assess
+      template.resourceCountIs('AWS::SSM::Parameter', Object.keys(DEFAULT_POLICIES).length);
+      for (const [name, input] of Object.entries(DEFAULT_POLICIES)) {
+        template.hasResourceProperties('AWS::SSM::Parameter', {
+          Name: `/dynamodb-backup/policies/${name}`,
+          Type: 'String',
+          Value: serialisePolicy(parsePolicy(input)),
+        });
+      }
+    });
+
+    it('merges user policies over the defaults by name and stores the exact canonical document', () => {
+      // Prepare / Act
+      const { template, service } = synth({
+        policies: {
+          daily: { schedule: 'cron(0 1 * * ? *)', retention: { keepDaily: 3 } },
+          nightly: { retention: { keepLast: 3 }, schedule: 'cron(0 2 * * ? *)' },
+        },
+      });
+
+      // Assess
+      template.resourceCountIs('AWS::SSM::Parameter', 4);
+      expect(Object.keys(service.policies).sort()).toEqual(['daily', 'hourly', 'nightly', 'weekly']);
+      template.hasResourceProperties('AWS::SSM::Parameter', {
+        Name: '/dynamodb-backup/policies/nightly',
+        // Keys sorted, defaults filled in by the schema.
+        Value: '{"minIntervalMinutes":0,"notify":"failures","retention":{"keepLast":3},"schedule":"cron(0 2 * * ? *)"}',
+      });
+      template.hasResourceProperties('AWS::SSM::Parameter', {
+        Name: '/dynamodb-backup/policies/daily',
+        Value: '{"minIntervalMinutes":0,"notify":"failures","retention":{"keepDaily":3},"schedule":"cron(0 1 * * ? *)"}',
+      });
+    });
+
+    it('deploys only the given policies when includeDefaultPolicies is false', () => {
+      // Prepare / Act
+      const { template } = synth({ includeDefaultPolicies: false, policies: { sizeonly: { size: { growthPercent: 20 } } } });
+
+      // Assess
+      template.resourceCountIs('AWS::SSM::Parameter', 1);
+      template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/dynamodb-backup/policies/sizeonly' });
+      template.resourceCountIs('AWS::Events::Rule', 0);
+    });
+  });
+
+  describe('schedules', () => {
+    it('creates one rule per scheduled policy with its expression, targeting the planner with the policy name', () => {
+      // Prepare / Act
+      const { stack, service, template } = synth({
+        policies: { sizeonly: { size: { growthBytes: 1_000_000 } }, nightly: { schedule: 'rate(1 day)' } },
+      });
+
+      // Assess: hourly, daily, weekly, nightly; sizeonly has no schedule.
+      template.resourceCountIs('AWS::Events::Rule', 4);
+      expect(Object.keys(service.scheduleRules).sort()).toEqual(['daily', 'hourly', 'nightly', 'weekly']);
+      const plannerId = id(stack, service.planner);
+      const dlqId = id(stack, service.triggerDeadLetterQueue);
+      const expressions = {
+        ...Object.fromEntries(Object.entries(DEFAULT_POLICIES).map(([n, p]) => [n, p.schedule])),
+        nightly: 'rate(1 day)',
+      };
+      for (const [name, expression] of Object.entries(expressions)) {
+        template.hasResourceProperties('AWS::Events::Rule', {
+          ScheduleExpression: expression,
+          State: 'ENABLED',
+          Targets: [
+            Match.objectLike({
+              Arn: { 'Fn::GetAtt': [plannerId, 'Arn'] },
+              InputTransformer: {
+                InputPathsMap: { time: '$.time' },
+                InputTemplate: `{"policy":"${name}","trigger":"schedule","time":<time>}`,
+              },
+              RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 7200 },
+              DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlqId, 'Arn'] } },
+            }),
+          ],
+        });
+      }
+    });
+
+    it('gives the trigger DLQ SQS-managed encryption, SSL enforcement and an alarm to the topic', () => {
+      // Prepare / Act
+      const { stack, service, template } = synth();
+
+      // Assess
+      const dlqId = id(stack, service.triggerDeadLetterQueue);
+      template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: dlqId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+        Threshold: 1,
+        AlarmActions: [{ Ref: id(stack, service.topic as sns.Topic) }],
+      });
+    });
+  });
+
+  describe('job queue', () => {
+    it('is a KMS-encrypted FIFO queue without content deduplication, 6x the worker timeout, with a FIFO DLQ', () => {
+      // Prepare / Act
+      const { stack, service, template } = synth();
+
+      // Assess
+      const keyArn = { 'Fn::GetAtt': [stack.getLogicalId(service.encryptionKey.node.defaultChild as never), 'Arn'] };
+      const dlqId = id(stack, service.deadLetterQueue);
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        FifoQueue: true,
+        ContentBasedDeduplication: false,
+        VisibilityTimeout: 720,
+        KmsMasterKeyId: keyArn,
+        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 3 },
+      });
+      template.hasResource('AWS::SQS::Queue', {
+        Properties: Match.objectLike({ FifoQueue: true, KmsMasterKeyId: keyArn, RedrivePolicy: Match.absent() }),
+      });
+      const jobQueue = template.findResources('AWS::SQS::Queue')[id(stack, service.jobQueue)];
+      expect(jobQueue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * service.worker.timeout!.toSeconds());
+    });
+
+    it('enforces SSL on the job queue and its DLQ', () => {
+      // Prepare / Act
+      const { stack, service, template } = synth();
+
+      // Assess
+      for (const queue of [service.jobQueue, service.deadLetterQueue]) {
+        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [{ Ref: id(stack, queue) }],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            ]),
+          },
+        });
+      }
+    });
+
+    it('alarms on the DLQ (>= 1 visible message) to the SNS topic', () => {
+      // Prepare / Act
+      const { stack, service, template } = synth();
+
+      // Assess
+      const topicRef = { Ref: id(stack, service.topic as sns.Topic) };
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id(stack, service.deadLetterQueue), 'QueueName'] } }],
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [topicRef],
+      });
+    });
+
+    it('uses maxReceiveCount for the redrive policy and the worker environment', () => {
+      // Prepare / Act
+      const { stack, service, template } = synth({ maxReceiveCount: 5 });
+
+      // Assess
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Role: { 'Fn::GetAtt': [id(stack, service.worker.role as iam.Role), 'Arn'] },
+        Environment: { Variables: Match.objectLike({ [ENV.MAX_RECEIVE_COUNT]: '5' }) },
+      });
+    });
+
+    it('feeds the worker in batches of 10 with partial batch responses', () => {
+      // Prepare / Act
+      const { stack, service, template } = synth();
+
+      // Assess
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: id(stack, service.worker) },
+        EventSourceArn: { 'Fn::GetAtt': [id(stack, service.jobQueue), 'Arn'] },
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    });
+  });
+
+  describe('functions', () => {
+    it('run nodejs22.x on arm64 with 512 MB, the planner 5 min and the worker 2 min', () => {
+      // Prepare / Act
+      const { stack, service, template } = synth();
+
+      // Assess
+      template.resourceCountIs('AWS::Lambda::Function', 2);
+      for (const [fn, timeout] of [
+        [service.planner, 300],
+        [service.worker, 120],
+      ] as const) {
+        template.hasResourceProperties('AWS::Lambda::Function', {
+          Role: { 'Fn::GetAtt': [id(stack, fn.role as iam.Role), 'Arn'] },
+          Runtime: 'nodejs22.x',
+          Architectures: ['arm64'],
+          MemorySize: 512,
+          Timeout: timeout,
+          Handler: 'index.handler',
+        });
+      }
+    });
+
+    it('log to their own log groups with the retention (default one month, configurable)', () => {
+      // Prepare / Act
+      const byDefault = synth();
+      const configured = synth({ logRetention: logs.RetentionDays.ONE_YEAR });
+
+      // Assess
+      byDefault.template.resourceCountIs('AWS::Logs::LogGroup', 2);
+      for (const fn of [byDefault.service.planner, byDefault.service.worker]) {
+        const logGroupId = byDefault.stack.getLogicalId(fn.logGroup.node.defaultChild as logs.CfnLogGroup);
+        byDefault.template.hasResourceProperties('AWS::Lambda::Function', {
+          FunctionName: Match.absent(),
+          Role: { 'Fn::GetAtt': [id(byDefault.stack, fn.role as iam.Role), 'Arn'] },
+          LoggingConfig: { LogGroup: { Ref: logGroupId } },
+        });
+      }
+      byDefault.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+      configured.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+    });
+
+    it('send failed async planner runs to the trigger DLQ', () => {
+      // Prepare / Act
+      const { stack, service, template } = synth();
+
+      // Assess
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Role: { 'Fn::GetAtt': [id(stack, service.planner.role as iam.Role), 'Arn'] },
+        DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [id(stack, service.triggerDeadLetterQueue), 'Arn'] } },
+      });
+    });
+
+    it('get the environment variables named in lambda/env.ts', () => {
+      // Prepare / Act
+      const { stack, service, template } = synth({ tagKey: 'team:backup' });
+
+      // Assess
+      const common = {
+        [ENV.LEDGER_TABLE]: { Ref: id(stack, service.ledgerTable as dynamodb.Table) },
+        [ENV.TOPIC_ARN]: { Ref: id(stack, service.topic as sns.Topic) },
+        [ENV.TAG_KEY]: 'team:backup',
+        [ENV.POLICY_PREFIX]: DEFAULTS.POLICY_PREFIX,
+        [ENV.TABLE_OVERRIDE_PREFIX]: DEFAULTS.TABLE_OVERRIDE_PREFIX,
+        [ENV.MAX_RECEIVE_COUNT]: '3',
+        POWERTOOLS_SERVICE_NAME: 'ddb-backup',
+      };
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Role: { 'Fn::GetAtt': [id(stack, service.planner.role as iam.Role), 'Arn'] },
+        Environment: {
+          Variables: Match.objectLike({ ...common, [ENV.JOB_QUEUE_URL]: { Ref: id(stack, service.jobQueue) } }),
+        },
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Role: { 'Fn::GetAtt': [id(stack, service.worker.role as iam.Role), 'Arn'] },
+        Environment: { Variables: Match.objectLike(common) },
+      });
+      const workerVars = Object.values(template.findResources('AWS::Lambda::Function')).find(
+        (f) => f.Properties.Role['Fn::GetAtt'][0] === id(stack, service.worker.role as iam.Role),
+      )!.Properties.Environment.Variables;
+      expect(workerVars).not.toHaveProperty(ENV.JOB_QUEUE_URL);
+    });
+  });
+
+  describe('IAM', () => {
+    it('scopes the worker: CreateBackup/DescribeTable on table/*, Describe/DeleteBackup on table/*/backup/*, ListBackups on *', () => {
+      // Prepare / Act
+      const { service, template } = synth();
+      const role = service.worker.role!;
+
+      // Assess
+      expect(actionsOn(template, role, TABLES)).toEqual(['dynamodb:CreateBackup', 'dynamodb:DescribeTable']);
+      expect(actionsOn(template, role, BACKUPS)).toEqual(['dynamodb:DeleteBackup', 'dynamodb:DescribeBackup']);
+      expect(actionsOn(template, role, '*')).toEqual(['dynamodb:ListBackups']);
+      expect(actionsOn(template, role, PARAMETERS)).toEqual(['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath']);
+      expect(allActions(template, role)).toEqual(
+        expect.arrayContaining(['sns:Publish', 'dynamodb:PutItem', 'dynamodb:Query', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'kms:Decrypt']),
+      );
+      expect(allActions(template, role)).not.toEqual(expect.arrayContaining(['tag:GetResources']));
+    });
+
+    it('scopes the planner: GetResources on *, SSM reads, send to the job queue, publish; never creates or deletes backups', () => {
+      // Prepare / Act
+      const { stack, service, template } = synth();
+      const role = service.planner.role!;
+
+      // Assess
+      expect(actionsOn(template, role, '*')).toEqual(['tag:GetResources']);
+      expect(actionsOn(template, role, PARAMETERS)).toEqual(['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath']);
+      const actions = allActions(template, role);
+      expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 'sns:Publish', 'dynamodb:PutItem', 'kms:GenerateDataKey*']));
+      for (const forbidden of ['dynamodb:CreateBackup', 'dynamodb:DeleteBackup', 'dynamodb:ListBackups', 'dynamodb:RestoreTableFromBackup']) {
+        expect(actions).not.toContain(forbidden);
+      }
+      const sendTo = statementsOf(template, role).filter((s) => s.actions.includes('sqs:SendMessage'));
+      expect(sendTo.flatMap((s) => s.resources)).toEqual(
+        expect.arrayContaining([`<${id(stack, service.jobQueue)}.Arn>`]),
+      );
+    });
+
+    it('grants no service-wide wildcard action to either function', () => {
+      // Prepare / Act
+      const { service, template } = synth();
+
+      // Assess
+      for (const role of [service.planner.role!, service.worker.role!]) {
+        for (const action of allActions(template, role)) {
+          expect(action).not.toMatch(/^[a-z0-9-]+:\*$|^\*$/);
+        }
+      }
+    });
+
+    it('uses its own roles without AWS managed policies', () => {
+      // Prepare / Act
+      const { template } = synth();
+
+      // Assess
+      for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+
+    it('grantOperator gives the CLI run, policy write and restore permissions', () => {
+      // Prepare
+      const stack = new Stack(newApp(), 'Backups');
+      const service = new DynamoDbBackupService(stack, 'Backups');
+      const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+
+      // Act
+      service.grantOperator(operator);
+
+      // Assess
+      const template = Template.fromStack(stack);
+      const actions = allActions(template, operator);
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          'tag:GetResources',
+          'dynamodb:CreateBackup',
+          'dynamodb:DeleteBackup',
+          'dynamodb:ListBackups',
+          'dynamodb:RestoreTableFromBackup',
+          'ssm:PutParameter',
+          'sqs:SendMessage',
+          'sns:Publish',
+        ]),
+      );
+      expect(actionsOn(template, operator, PARAMETERS)).toEqual(expect.arrayContaining(['ssm:PutParameter', 'ssm:GetParametersByPath']));
+    });
+  });
+
+  describe('given state', () => {
+    it('uses the given ledger and topic and creates a key for the queues only', () => {
+      // Prepare
+      const stack = new Stack(newApp(), 'Backups');
+      const ledgerTable = dynamodb.Table.fromTableName(stack, 'Ledger', 'existing-ledger');
+      const topic = sns.Topic.fromTopicArn(stack, 'Topic', 'arn:aws:sns:eu-west-1:111111111111:backups');
+
+      // Act
+      const service = new DynamoDbBackupService(stack, 'Backups', { ledgerTable, topic });
+
+      // Assess
+      const template = Template.fromStack(stack);
+      expect(service.state).toBeUndefined();
+      template.resourceCountIs('AWS::DynamoDB::Table', 0);
+      template.resourceCountIs('AWS::SNS::Topic', 0);
+      template.resourceCountIs('AWS::KMS::Key', 1);
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            [ENV.LEDGER_TABLE]: 'existing-ledger',
+            [ENV.TOPIC_ARN]: 'arn:aws:sns:eu-west-1:111111111111:backups',
+          }),
+        },
+      });
+    });
+
+    it('refuses a ledger without a topic', () => {
+      // Prepare
+      const stack = new Stack(newApp(), 'Backups');
+      const ledgerTable = dynamodb.Table.fromTableName(stack, 'Ledger', 'existing-ledger');
+
+      // Act / Assess
+      expect(() => new DynamoDbBackupService(stack, 'Backups', { ledgerTable })).toThrow(/ledgerTable and topic/);
+    });
+  });
+
+  it('exposes its resources as properties', () => {
+    // Prepare / Act
+    const { service } = synth();
+
+    // Assess
+    expect(service.jobQueue).toBeInstanceOf(sqs.Queue);
+    expect(service.jobQueue.fifo).toBe(true);
+    expect(service.deadLetterQueue.fifo).toBe(true);
+    expect(service.jobQueue.deadLetterQueue?.queue).toBe(service.deadLetterQueue);
+    expect(service.ledgerTable).toBe(service.state?.ledgerTable);
+    expect(service.topic).toBe(service.state?.topic);
+    expect(service.tagKey).toBe('backup:policy');
+  });
+});
