@@ -4,6 +4,20 @@ import { countResults, outcomeOf, summaryMessage, summarySubject, type RunReport
 /** SNS's message limit is 256 KiB; keep a margin for attributes. */
 const MAX_MESSAGE_BYTES = 240 * 1024;
 
+/**
+ * The summary, within SNS's limit (in bytes): when too large, results are left out (failures
+ * last) while counts, outcome and the JSON block stay whole and parseable.
+ */
+export function fitMessage(report: RunReport, maxBytes = MAX_MESSAGE_BYTES): string {
+  let message = summaryMessage(report);
+  let keep = report.results.length;
+  while (Buffer.byteLength(message) > maxBytes && keep > 0) {
+    keep = Math.floor(keep / 2);
+    message = summaryMessage(report, { maxResults: keep });
+  }
+  return message;
+}
+
 /** Publishes run summaries to the service's SNS topic. */
 export class Notifier {
   constructor(
@@ -13,15 +27,7 @@ export class Notifier {
 
   async publishRun(report: RunReport): Promise<string | undefined> {
     if (!this.topicArn) return undefined;
-    let message = summaryMessage(report);
-    if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) {
-      // Very large fleets: keep every failure and problem; drop the per-table success rows.
-      message = summaryMessage({ ...report, results: report.results.filter((r) => r.status === 'failed') });
-      message = `(successful and skipped tables omitted: message too large for SNS)\n${message}`;
-    }
-    if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) {
-      message = `${message.slice(0, MAX_MESSAGE_BYTES - 64)}\n... (truncated)`;
-    }
+    const message = fitMessage(report);
     const out = await this.sns.send(
       new PublishCommand({
         TopicArn: this.topicArn,

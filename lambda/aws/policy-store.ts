@@ -51,24 +51,35 @@ export class PolicyStore {
 
   /** Raw JSON text of every named policy, by name (paginated GetParametersByPath). */
   async listRaw(): Promise<Record<string, string>> {
-    let values: Record<string, unknown> | undefined;
     try {
-      values = await this.provider.getMultiple(this.policyPrefix.replace(/\/$/, ''), {
-        maxAge: this.maxAge,
-        recursive: false,
-      });
+      return await this.byPath(this.policyPrefix);
     } catch (err) {
       throw new PolicyUnavailableError('*', `cannot list policies under ${this.policyPrefix}: ${errorMessage(err)}`, {
         cause: err,
         retryable: true,
       });
     }
-    const out: Record<string, string> = {};
-    for (const [key, value] of Object.entries(values ?? {})) {
-      const name = key.split('/').pop() ?? key;
-      out[name] = String(value);
-    }
-    return out;
+  }
+
+  private readonly pathCache = new Map<string, { at: number; values: Promise<Record<string, string>> }>();
+
+  /**
+   * Every parameter directly under a prefix, by its last path segment. Cached for `maxAge`
+   * seconds, empty results included, and shared by concurrent callers; a failed read is not cached.
+   */
+  private byPath(prefix: string): Promise<Record<string, string>> {
+    const hit = this.pathCache.get(prefix);
+    if (hit && Date.now() - hit.at < this.maxAge * 1000) return hit.values;
+    const values = this.provider
+      .getMultiple(prefix.replace(/\/$/, ''), { forceFetch: true, recursive: false })
+      .then((raw) => {
+        const out: Record<string, string> = {};
+        for (const [key, value] of Object.entries(raw ?? {})) out[key.split('/').pop() ?? key] = String(value);
+        return out;
+      });
+    this.pathCache.set(prefix, { at: Date.now(), values });
+    values.catch(() => this.pathCache.delete(prefix));
+    return values;
   }
 
   /** Names of every named policy in SSM. */
@@ -90,26 +101,8 @@ export class PolicyStore {
    * Every per-table override, by table name: one paginated GetParametersByPath per cache period
    * instead of one GetParameter per table.
    */
-  async listOverrides(): Promise<Record<string, string>> {
-    // Concurrent jobs share one in-flight read rather than each missing the cache at once.
-    this.overridesInFlight ??= this.readOverrides().finally(() => {
-      this.overridesInFlight = undefined;
-    });
-    return this.overridesInFlight;
-  }
-
-  private overridesInFlight?: Promise<Record<string, string>>;
-
-  private async readOverrides(): Promise<Record<string, string>> {
-    const values = await this.provider.getMultiple(this.tablePrefix.replace(/\/$/, ''), {
-      maxAge: this.maxAge,
-      recursive: false,
-    });
-    const out: Record<string, string> = {};
-    for (const [key, value] of Object.entries(values ?? {})) {
-      out[key.split('/').pop() ?? key] = String(value);
-    }
-    return out;
+  listOverrides(): Promise<Record<string, string>> {
+    return this.byPath(this.tablePrefix);
   }
 
   /** Reads and validates a named policy. Throws PolicyUnavailableError / PolicyValidationError. */

@@ -1,5 +1,6 @@
 import { paginateGetResources, type ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { parsePolicyTag, tableNameFromArn, type TaggedTable } from '../core/tags';
+import { retryableOr } from './errors';
 
 /**
  * Finds the tables that carry the opt-in tag, through the Resource Groups Tagging API.
@@ -20,8 +21,9 @@ export async function discoverTaggedTables(
     { client, pageSize: 100 },
     { ResourceTypeFilters: ['dynamodb:table'], TagFilters: [{ Key: tagKey }] },
   );
-  for await (const page of pages) {
-    onPage?.();
+  try {
+    for await (const page of pages) {
+      onPage?.();
     for (const mapping of page.ResourceTagMappingList ?? []) {
       const arn = mapping.ResourceARN;
       if (!arn || seen.has(arn)) continue;
@@ -31,7 +33,10 @@ export async function discoverTaggedTables(
       if (!table || policies.length === 0) continue;
       seen.add(arn);
       out.push({ table, arn, policies });
+      }
     }
+  } catch (err) {
+    throw retryableOr(err, 'GetResources');
   }
   return out;
 }

@@ -43,7 +43,8 @@ export function parseBackupName(name: string | undefined): ParsedBackupName | un
   const [, policy, trigger, ts, hash] = m;
   const iso = `${ts.slice(0, 4)}-${ts.slice(4, 6)}-${ts.slice(6, 8)}T${ts.slice(9, 11)}:${ts.slice(11, 13)}:${ts.slice(13, 15)}Z`;
   const time = new Date(iso);
-  if (Number.isNaN(time.getTime())) return undefined;
+  // Reject impossible timestamps (Feb 30 would roll over to March).
+  if (Number.isNaN(time.getTime()) || compactUtc(time) !== ts) return undefined;
   return { policy, trigger: trigger as Trigger, time, slotHash: hash };
 }
 

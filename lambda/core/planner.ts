@@ -1,6 +1,5 @@
-import { errorMessage } from './errors';
-import { runIdFor, type BackupJob, type JobResult } from './jobs';
-import type { Trigger } from './naming';
+import { PolicyUnavailableError, RetryableError, errorMessage } from './errors';
+import { runIdFor, type BackupJob, type JobResult, type JobTrigger } from './jobs';
 import type { Policy } from './policy';
 import type { PolicySource, TableDiscovery } from './ports';
 import type { RunProblem } from './summary';
@@ -8,7 +7,7 @@ import { resolveTaggedTables } from './tags';
 
 export interface PlanRequest {
   readonly policy: string;
-  readonly trigger: Trigger;
+  readonly trigger: JobTrigger;
   readonly slot: string;
   /** When the trigger fired (ISO-8601). */
   readonly requestedAt: string;
@@ -50,6 +49,9 @@ export async function planRun(deps: PlannerDeps, req: PlanRequest): Promise<Plan
     known = await deps.policies.listNames();
     known.add(req.policy);
   } catch (err) {
+    // An outage is retried (Lambda async retry, then the trigger DLQ and its alarm); a missing or
+    // invalid policy is reported at once.
+    throwIfTransient(err);
     problems.push({ kind: 'invalid-policy', policy: req.policy, message: errorMessage(err) });
     return empty();
   }
@@ -58,6 +60,7 @@ export async function planRun(deps: PlannerDeps, req: PlanRequest): Promise<Plan
   try {
     tagged = await deps.discovery.discover();
   } catch (err) {
+    throwIfTransient(err);
     problems.push({ kind: 'discovery', message: `cannot list tagged tables: ${errorMessage(err)}` });
     return empty(policy);
   }
@@ -95,4 +98,10 @@ export async function planRun(deps: PlannerDeps, req: PlanRequest): Promise<Plan
     runId,
   }));
   return { runId, request: req, policy, jobs, results, problems };
+}
+
+/** Rethrows errors that a later attempt may not meet (outages, throttling). */
+export function throwIfTransient(err: unknown): void {
+  if (err instanceof RetryableError) throw err;
+  if (err instanceof PolicyUnavailableError && err.retryable) throw new RetryableError(err.message, { cause: err });
 }

@@ -17,7 +17,7 @@ const scheduleExpression = z
   .trim()
   .refine(
     (s) =>
-      /^rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\)$/.test(s) ||
+      /^rate\(\s*(1\s+(minute|hour|day)|([2-9]|[1-9]\d+)\s+(minutes|hours|days))\s*\)$/.test(s) ||
       /^cron\(\s*\S+(\s+\S+){5}\s*\)$/.test(s),
     { message: 'must be an EventBridge expression: rate(N unit) or cron(min hour day-of-month month day-of-week year)' },
   );

@@ -1,0 +1,49 @@
+import { RetryableError, TableNotFoundError, errorMessage } from '../core/errors';
+
+/** Error names after which the same call may succeed later (the job is retried, then DLQ'd). */
+const RETRYABLE = new Set([
+  'BackupInUseException',
+  'TableInUseException',
+  'ContinuousBackupsUnavailableException',
+  'LimitExceededException',
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TransactionConflictException',
+  'InternalServerError',
+  'InternalServiceError',
+  'InternalServerErrorException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'TimeoutError',
+]);
+
+/** Error names that say the table is gone; retrying cannot help. */
+const TABLE_GONE = new Set(['TableNotFoundException', 'ResourceNotFoundException']);
+
+export function isRetryableAwsError(err: unknown): boolean {
+  const e = err as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (e?.name && RETRYABLE.has(e.name)) return true;
+  if (e?.$retryable) return true;
+  const status = e?.$metadata?.httpStatusCode;
+  return status !== undefined && status >= 500;
+}
+
+export function isTableGone(err: unknown): boolean {
+  const name = (err as { name?: string })?.name;
+  return name !== undefined && TABLE_GONE.has(name);
+}
+
+/** Maps SDK errors to the core's typed errors: table gone, or worth retrying. */
+export function translateError(err: unknown, subject: string, action: string): unknown {
+  if (isTableGone(err)) return new TableNotFoundError(subject, { cause: err });
+  if (isRetryableAwsError(err)) return new RetryableError(`${action} ${subject}: ${errorMessage(err)}`, { cause: err });
+  return err;
+}
+
+/** Retryable SDK errors become RetryableError; everything else passes through unchanged. */
+export function retryableOr(err: unknown, what: string): unknown {
+  return isRetryableAwsError(err) ? new RetryableError(`${what}: ${errorMessage(err)}`, { cause: err }) : err;
+}
