@@ -1,41 +1,13 @@
-import { CreateBackupCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { RetryableError, TableNotFoundError, errorMessage } from '../core/errors';
-import type { BackupApi, CreatedBackup, TableFacts } from '../core/ports';
-
-/** Error names after which the same call may succeed later (the job is retried, then DLQ'd). */
-const RETRYABLE = new Set([
-  'BackupInUseException',
-  'LimitExceededException',
-  'ThrottlingException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TimeoutError',
-]);
-
-/** Error names that say the table is gone; retrying cannot help. */
-const TABLE_GONE = new Set(['TableNotFoundException', 'ResourceNotFoundException']);
-
-export function isRetryableAwsError(err: unknown): boolean {
-  const e = err as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
-  if (e?.name && RETRYABLE.has(e.name)) return true;
-  if (e?.$retryable) return true;
-  const status = e?.$metadata?.httpStatusCode;
-  return status !== undefined && status >= 500;
-}
-
-export function isTableGone(err: unknown): boolean {
-  const name = (err as { name?: string })?.name;
-  return name !== undefined && TABLE_GONE.has(name);
-}
-
-/** Maps SDK errors to the core's typed errors: table gone, or worth retrying. */
-export function translateError(err: unknown, table: string, action: string): unknown {
-  if (isTableGone(err)) return new TableNotFoundError(table, { cause: err });
-  if (isRetryableAwsError(err)) return new RetryableError(`${action} ${table}: ${errorMessage(err)}`, { cause: err });
-  return err;
-}
+import {
+  CreateBackupCommand,
+  DeleteBackupCommand,
+  DescribeBackupCommand,
+  DescribeTableCommand,
+  ListBackupsCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { translateError } from './errors';
+import type { BackupApi, BackupInfo, CreatedBackup, TableFacts } from '../core/ports';
 
 /** Native on-demand backups. The worker is the only caller that creates or deletes backups. */
 export class BackupsAdapter implements BackupApi {
@@ -66,5 +38,62 @@ export class BackupsAdapter implements BackupApi {
       createdAt: (d.BackupCreationDateTime ?? new Date()).toISOString(),
       sizeBytes: d.BackupSizeBytes,
     };
+  }
+
+  async describeBackupStatus(backupArn: string): Promise<string | undefined> {
+    try {
+      const out = await this.ddb.send(new DescribeBackupCommand({ BackupArn: backupArn }));
+      return out.BackupDescription?.BackupDetails?.BackupStatus;
+    } catch (err) {
+      if ((err as { name?: string }).name === 'BackupNotFoundException') return undefined;
+      throw translateError(err, backupArn, 'DescribeBackup');
+    }
+  }
+
+  async deleteBackup(backupArn: string): Promise<'deleted' | 'gone'> {
+    try {
+      await this.ddb.send(new DeleteBackupCommand({ BackupArn: backupArn }));
+      return 'deleted';
+    } catch (err) {
+      if ((err as { name?: string }).name === 'BackupNotFoundException') return 'gone';
+      throw translateError(err, backupArn, 'DeleteBackup');
+    }
+  }
+
+  /**
+   * Every USER backup of a table, or of the account and region: pages with
+   * ExclusiveStartBackupArn until LastEvaluatedBackupArn is absent. Each call returns up to 100.
+   */
+  async listBackups(table?: string): Promise<BackupInfo[]> {
+    const out: BackupInfo[] = [];
+    let start: string | undefined;
+    try {
+      do {
+        const page = await this.ddb.send(
+          new ListBackupsCommand({
+            BackupType: 'USER',
+            Limit: 100,
+            ...(table ? { TableName: table } : {}),
+            ...(start ? { ExclusiveStartBackupArn: start } : {}),
+          }),
+        );
+        for (const b of page.BackupSummaries ?? []) {
+          if (!b.BackupArn || !b.TableName) continue;
+          out.push({
+            arn: b.BackupArn,
+            name: b.BackupName,
+            table: b.TableName,
+            createdAt: (b.BackupCreationDateTime ?? new Date(0)).toISOString(),
+            status: b.BackupStatus ?? 'UNKNOWN',
+            sizeBytes: b.BackupSizeBytes,
+          });
+        }
+        // A repeated cursor would loop forever; treat it as the end.
+        start = page.LastEvaluatedBackupArn && page.LastEvaluatedBackupArn !== start ? page.LastEvaluatedBackupArn : undefined;
+      } while (start);
+    } catch (err) {
+      throw translateError(err, table ?? '(account)', 'ListBackups');
+    }
+    return out;
   }
 }

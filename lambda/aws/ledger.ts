@@ -17,7 +17,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { BackupJob, JobResult } from '../core/jobs';
 import type { RunHeader, RunLedger } from '../core/runs';
-import type { LedgerPort } from '../core/ports';
+import { retryableOr } from './errors';
+import type { LedgerBackupRecord, LedgerPort, LedgerStatus, TableState } from '../core/ports';
 
 /**
  * The ledger: one DynamoDB table (pk, sk) holding
@@ -27,41 +28,9 @@ import type { LedgerPort } from '../core/ports';
  * The backup record doubles as the durable idempotency key: it is claimed with a conditional put.
  */
 
-export type LedgerStatus = 'CLAIMED' | 'CREATING' | 'AVAILABLE' | 'FAILED' | 'DELETED';
-
-export interface BackupRecord {
-  readonly pk: string;
-  readonly sk: string;
-  readonly table: string;
-  readonly policy: string;
-  readonly slot: string;
-  readonly trigger: string;
-  readonly runId: string;
-  readonly requestedAt: string;
-  readonly status: LedgerStatus;
-  readonly claimedAt: string;
-  readonly policyHash?: string;
-  readonly backupArn?: string;
-  readonly backupName?: string;
-  readonly createdAt?: string;
-  readonly sizeBytes?: number;
-  readonly itemCount?: number;
-  readonly error?: string;
-  readonly prunedAt?: string;
-  readonly pruneReason?: string;
-}
-
-export interface TableState {
-  readonly table: string;
-  readonly policy: string;
-  readonly lastBackupAt?: string;
-  readonly lastBackupArn?: string;
-  readonly lastSizeBytes?: number;
-  readonly lastItemCount?: number;
-  readonly lastAttemptAt?: string;
-  readonly lastAttemptStatus?: 'succeeded' | 'failed';
-  readonly lastError?: string;
-}
+/** A ledger backup record as stored, with its keys. */
+export type BackupRecord = LedgerBackupRecord & { readonly pk: string; readonly sk: string };
+export type { LedgerStatus, TableState };
 
 export type ClaimResult = { claimed: true } | { claimed: false; existing: BackupRecord };
 
@@ -81,11 +50,35 @@ function ttl(now: Date, days: number): number {
 
 function isConditionFailure(err: unknown): boolean {
   const name = (err as { name?: string })?.name;
-  return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException';
+  if (name === 'ConditionalCheckFailedException') return true;
+  if (name !== 'TransactionCanceledException') return false;
+  // A transaction cancelled only by its conditions; a TransactionConflict is not a duplicate.
+  const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.length === 0 || reasons.every((r) => !r.Code || r.Code === 'None' || r.Code === 'ConditionalCheckFailed');
 }
+
+/** A transaction that lost a race with another writer of the same item: retry it. */
+function isTransactionConflict(err: unknown): boolean {
+  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
+  return e?.name === 'TransactionCanceledException' && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Ledger implements LedgerPort, RunLedger {
   private readonly doc: DynamoDBDocumentClient;
+
+  /**
+   * After the SDK's own retries, throttling and 5xx from the ledger become RetryableError, so a
+   * job is retried (SQS, or the CLI's retry loop) rather than failed for good.
+   */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw retryableOr(err, `ledger ${this.tableName}`);
+    }
+  }
 
   constructor(
     private readonly ddb: DynamoDBClient,
@@ -152,7 +145,7 @@ export class Ledger implements LedgerPort, RunLedger {
       policyHash,
     };
     try {
-      await this.doc.send(
+      await this.call(() => this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: item,
@@ -165,7 +158,7 @@ export class Ledger implements LedgerPort, RunLedger {
             ':stale': new Date(now.getTime() - STALE_CLAIM_MS).toISOString(),
           },
         }),
-      );
+      ));
       return { claimed: true };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
@@ -176,9 +169,9 @@ export class Ledger implements LedgerPort, RunLedger {
   }
 
   async getBackupRecord(table: string, policy: string, slot: string): Promise<BackupRecord | undefined> {
-    const out = await this.doc.send(
+    const out = await this.call(() => this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: tablePk(table), sk: backupSk(policy, slot) }, ConsistentRead: true }),
-    );
+    ));
     return out.Item as BackupRecord | undefined;
   }
 
@@ -188,7 +181,7 @@ export class Ledger implements LedgerPort, RunLedger {
     backup: { backupArn: string; backupName: string; status: string; createdAt: string; sizeBytes?: number; itemCount?: number },
   ): Promise<void> {
     const status: LedgerStatus = backup.status === 'AVAILABLE' ? 'AVAILABLE' : 'CREATING';
-    await this.doc.send(
+    await this.call(() => this.doc.send(
       new TransactWriteCommand({
         TransactItems: [
           {
@@ -228,13 +221,13 @@ export class Ledger implements LedgerPort, RunLedger {
           },
         ],
       }),
-    );
+    ));
   }
 
   /** Records a failed attempt: the slot may be claimed again, and pruning stays blocked. */
   async recordFailure(job: BackupJob, error: string, now: Date): Promise<void> {
     const at = now.toISOString();
-    await this.doc.send(
+    await this.call(() => this.doc.send(
       new TransactWriteCommand({
         TransactItems: [
           {
@@ -274,13 +267,33 @@ export class Ledger implements LedgerPort, RunLedger {
           },
         ],
       }),
-    );
+    ));
+  }
+
+  async setBackupStatus(
+    record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>,
+    status: LedgerStatus,
+    deletion?: { at: string; reason: string },
+  ): Promise<void> {
+    await this.call(() => this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: tablePk(record.table), sk: backupSk(record.policy, record.slot) },
+        UpdateExpression: deletion ? 'SET #s = :s, deletedAt = :at, deleteReason = :why' : 'SET #s = :s',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':s': status,
+          ...(deletion ? { ':at': deletion.at, ':why': deletion.reason.slice(0, 1000) } : {}),
+        },
+      }),
+    ));
   }
 
   async getState(table: string, policy: string): Promise<TableState | undefined> {
-    const out = await this.doc.send(
+    const out = await this.call(() => this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: tablePk(table), sk: stateSk(policy) }, ConsistentRead: true }),
-    );
+    ));
     return out.Item as TableState | undefined;
   }
 
@@ -315,13 +328,13 @@ export class Ledger implements LedgerPort, RunLedger {
 
   /** Written by the planner before it enqueues the run's jobs. */
   async startRun(header: Omit<RunHeader, 'completed' | 'notifiedAt'>, now: Date): Promise<void> {
-    await this.doc.send(
+    await this.call(() => this.doc.send(
       new PutCommand({
         TableName: this.tableName,
         Item: { pk: runPk(header.runId), sk: 'RUN', ...header, completed: 0, expiresAt: ttl(now, RUN_TTL_DAYS) },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
-    ).catch((err: unknown) => {
+    )).catch((err: unknown) => {
       // The same scheduled tick delivered twice: the first planner's header stands.
       if (!isConditionFailure(err)) throw err;
     });
@@ -332,8 +345,21 @@ export class Ledger implements LedgerPort, RunLedger {
    * run's last one and this caller won the right to publish the summary; otherwise undefined.
    */
   async recordRunResult(runId: string, result: JobResult, now: Date): Promise<RunHeader | undefined> {
+    // Workers finishing jobs of one run at once update the same run item: a TransactionConflict
+    // is retried with jitter, never mistaken for a duplicate (which would lose the result).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.recordRunResultOnce(runId, result, now);
+      } catch (err) {
+        if (!isTransactionConflict(err) || attempt >= 8) throw err;
+        await sleep(Math.random() * 50 * 2 ** attempt);
+      }
+    }
+  }
+
+  private async recordRunResultOnce(runId: string, result: JobResult, now: Date): Promise<RunHeader | undefined> {
     try {
-      await this.doc.send(
+      await this.call(() => this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
             {
@@ -360,7 +386,7 @@ export class Ledger implements LedgerPort, RunLedger {
             },
           ],
         }),
-      );
+      ));
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       return undefined; // duplicate delivery, or a run without a header (CLI-only run)
@@ -373,7 +399,7 @@ export class Ledger implements LedgerPort, RunLedger {
   /** Exactly one caller wins the right to publish a run's summary. */
   async claimRunNotification(runId: string, now: Date): Promise<boolean> {
     try {
-      await this.doc.send(
+      await this.call(() => this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: runPk(runId), sk: 'RUN' },
@@ -381,7 +407,7 @@ export class Ledger implements LedgerPort, RunLedger {
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(notifiedAt)',
           ExpressionAttributeValues: { ':now': now.toISOString() },
         }),
-      );
+      ));
       return true;
     } catch (err) {
       if (isConditionFailure(err)) return false;
@@ -390,9 +416,9 @@ export class Ledger implements LedgerPort, RunLedger {
   }
 
   async getRun(runId: string): Promise<RunHeader | undefined> {
-    const out = await this.doc.send(
+    const out = await this.call(() => this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: runPk(runId), sk: 'RUN' }, ConsistentRead: true }),
-    );
+    ));
     return out.Item as RunHeader | undefined;
   }
 

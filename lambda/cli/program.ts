@@ -6,9 +6,10 @@ import { createClients } from '../aws/clients';
 import { CallCounter } from '../aws/limits';
 import { buildService, configFromEnv, type Service } from '../aws/service';
 import { UsageError, errorMessage } from '../core/errors';
-import { manualSlot } from '../core/jobs';
+import { manualSlot, pruneSlot } from '../core/jobs';
 import { POLICY_NAME_PATTERN, assertPolicyName, parsePolicyJson, policyHash, serialisePolicy } from '../core/policy';
 import { runInProcess } from '../core/run';
+import { sweepInProcess } from '../core/sweep';
 import { countResults } from '../core/summary';
 import { humanBytes, renderTable } from './output';
 
@@ -243,6 +244,69 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
         ),
       );
       io.out(`${c.backedUp} backed up, ${c.skipped} skipped, ${c.failed} failed, ${c.problems} problems${opts.dryRun ? ' (dry run)' : ''}`);
+    });
+
+  // ---- prune ----
+  program
+    .command('prune')
+    .description("apply a policy's retention now: print the plan (keep or delete, and why); --dry-run changes nothing")
+    .requiredOption('--policy <name>', 'policy whose backups to prune', policyNameArg)
+    .option('--table <name>', 'only this table', tableNameArg)
+    .option('--dry-run', 'print the plan; delete nothing')
+    .option('--json', 'print the plan as JSON')
+    .action(async (opts: { policy: string; table?: string; dryRun?: boolean; json?: boolean }, cmd: Command) => {
+      const svc = service(cmd);
+      const time = svc.clock.now().toISOString();
+      const report = await sweepInProcess(
+        { policies: svc.policies, discovery: svc.discovery, backups: svc.backups, ledger: svc.ledger(), clock: svc.clock },
+        { policy: opts.policy, time, slot: `${pruneSlot(time)}:cli`, table: opts.table },
+        { dryRun: opts.dryRun },
+      );
+      const c = countResults(report);
+      if (c.failed > 0 || report.problems.some((p) => p.kind !== 'unknown-policy' && p.kind !== 'orphaned')) exitCode = EXIT.FAILED;
+      if (opts.json) {
+        io.out(
+          JSON.stringify({
+            dryRun: Boolean(opts.dryRun),
+            plans: report.outcomes.map((o) => ({
+              table: o.table,
+              policy: o.policy,
+              ...(o.plan.blocked ? { blocked: o.plan.blocked } : {}),
+              decisions: o.plan.decisions.map((d) => ({
+                backupArn: d.arn,
+                name: d.name,
+                createdAt: d.createdAt.toISOString(),
+                action: d.action,
+                reasons: d.reasons,
+              })),
+              deleted: o.deleted,
+              deferred: o.deferred,
+              failed: o.failed,
+            })),
+            results: report.results,
+            problems: report.problems,
+            calls: counter.snapshot(),
+          }),
+        );
+        return;
+      }
+      for (const p of report.problems) io.err(`${p.kind === 'orphaned' ? 'note' : 'problem'}: ${[p.table, p.message].filter(Boolean).join(': ')}`);
+      const rows = report.outcomes.flatMap((o) =>
+        o.plan.decisions.map((d) => [
+          o.table,
+          d.name ?? d.arn,
+          d.createdAt.toISOString(),
+          d.action === 'delete' ? (opts.dryRun ? 'delete (dry run)' : o.deleted.includes(d.arn) ? 'deleted' : 'delete (not done)') : d.action,
+          d.reasons.join('; '),
+        ]),
+      );
+      if (rows.length > 0) io.out(renderTable(['table', 'backup', 'created (UTC)', 'action', 'why'], rows));
+      const wouldDelete = report.outcomes.reduce((n, o) => n + o.plan.delete.length, 0);
+      io.out(
+        opts.dryRun
+          ? `dry run: would delete ${wouldDelete} backup(s) across ${report.outcomes.length} table(s); nothing was deleted`
+          : `deleted ${c.deleted} backup(s) across ${report.outcomes.length} table(s)${c.failed ? `, ${c.failed} table(s) failed` : ''}`,
+      );
     });
 
   // ---- backups ----

@@ -1,11 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Trigger } from './naming';
+import { TRIGGERS, type Trigger } from './naming';
+import { POLICY_NAME_PATTERN } from './policy';
+import type { BackupInfo } from './ports';
 
 /** One unit of work for the worker: back up `table` under `policy`. */
+/** What started a job: a backup trigger, or the scheduled prune sweep. */
+export type JobTrigger = Trigger | 'prune';
+
 export interface BackupJob {
   readonly table: string;
   readonly policy: string;
-  readonly trigger: Trigger;
+  readonly trigger: JobTrigger;
   /**
    * Idempotency slot. Two jobs with the same (table, policy, slot) yield one backup.
    * schedule: the rule's scheduled time; size: the alarm's state-change time; manual: unique.
@@ -15,9 +20,15 @@ export interface BackupJob {
   readonly requestedAt: string;
   /** Groups the jobs of one planner run for the run summary. */
   readonly runId: string;
+  /** `backup` (default): back up, then prune. `prune`: prune only (the scheduled sweep). */
+  readonly kind?: 'backup' | 'prune';
+  /** Prune jobs of a sweep: this table's backups as the sweep's ListBackups saw them. */
+  readonly listing?: readonly BackupInfo[];
+  /** When that listing was taken (ISO-8601). */
+  readonly listedAt?: string;
 }
 
-export type ResultStatus = 'backed-up' | 'skipped' | 'failed';
+export type ResultStatus = 'backed-up' | 'pruned' | 'skipped' | 'failed';
 
 /** Outcome of one job; `--json` prints these. */
 export interface JobResult {
@@ -26,6 +37,14 @@ export interface JobResult {
   readonly status: ResultStatus;
   readonly backupArn?: string;
   readonly reason?: string;
+  /** Backups deleted by retention in this job. */
+  readonly deleted?: number;
+  /** Deletions put off to the next run (backup in use, throttled). */
+  readonly deferred?: number;
+}
+
+export function pruneSlot(time: string): string {
+  return `prune:${new Date(time).toISOString()}`;
 }
 
 export function scheduleSlot(scheduledTime: string): string {
@@ -37,7 +56,7 @@ export function manualSlot(now: Date): string {
   return `manual:${now.toISOString()}:${randomUUID().slice(0, 8)}`;
 }
 
-export function runIdFor(policy: string, trigger: Trigger, slot: string): string {
+export function runIdFor(policy: string, trigger: JobTrigger, slot: string): string {
   return `${policy}|${trigger}|${slot}`;
 }
 
@@ -65,11 +84,22 @@ export function cooldown(lastBackupAt: string | undefined, minIntervalMinutes: n
 
 /** Parses and checks a job from a queue message body. */
 export function parseJob(body: string): BackupJob {
-  const raw = JSON.parse(body) as Partial<BackupJob>;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch (err) {
+    throw new Error(`job message is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('job message is not an object');
+  const job = raw as Partial<BackupJob>;
   for (const key of ['table', 'policy', 'trigger', 'slot', 'requestedAt', 'runId'] as const) {
-    if (typeof raw[key] !== 'string' || raw[key] === '') {
+    if (typeof job[key] !== 'string' || job[key] === '') {
       throw new Error(`job message lacks "${key}"`);
     }
   }
-  return raw as BackupJob;
+  if (!POLICY_NAME_PATTERN.test(job.policy!)) throw new Error(`job message has an invalid policy name "${job.policy}"`);
+  if (!([...TRIGGERS, 'prune'] as string[]).includes(job.trigger!)) throw new Error(`job message has an unknown trigger "${job.trigger}"`);
+  if (job.kind !== undefined && job.kind !== 'backup' && job.kind !== 'prune') throw new Error(`job message has an unknown kind "${String(job.kind)}"`);
+  if ((job.kind === 'prune') !== (job.trigger === 'prune')) throw new Error('job message: kind "prune" goes with trigger "prune"');
+  return job as BackupJob;
 }

@@ -42,17 +42,67 @@ export interface CreatedBackup {
   readonly sizeBytes?: number;
 }
 
+/** One backup as ListBackups reports it. */
+export interface BackupInfo {
+  readonly arn: string;
+  readonly name?: string;
+  readonly table: string;
+  readonly createdAt: string;
+  readonly status: string;
+  readonly sizeBytes?: number;
+}
+
 /** Implementations throw TableNotFoundError and RetryableError from ./errors where they apply. */
 export interface BackupApi {
   describeTable(table: string): Promise<TableFacts>;
   createBackup(table: string, backupName: string): Promise<CreatedBackup>;
+  /** The backup's status, or undefined when it no longer exists. */
+  describeBackupStatus(backupArn: string): Promise<string | undefined>;
+  /** Deletes a backup; 'gone' when it was already deleted. Throws RetryableError on BackupInUseException. */
+  deleteBackup(backupArn: string): Promise<'deleted' | 'gone'>;
+  /** USER backups of one table, or of the whole account and region; every page. */
+  listBackups(table?: string): Promise<BackupInfo[]>;
 }
 
-export interface LedgerRecordLike {
-  readonly status: string;
+export type LedgerStatus = 'CLAIMED' | 'CREATING' | 'AVAILABLE' | 'FAILED' | 'DELETED';
+
+/** A backup record in the ledger: one per (table, policy, slot). */
+export interface LedgerBackupRecord {
+  readonly table: string;
+  readonly policy: string;
+  readonly slot: string;
+  readonly trigger: string;
+  readonly runId: string;
+  readonly requestedAt: string;
+  readonly status: LedgerStatus;
+  readonly claimedAt: string;
+  readonly policyHash?: string;
   readonly backupArn?: string;
-  readonly claimedAt?: string;
+  readonly backupName?: string;
+  readonly createdAt?: string;
+  readonly sizeBytes?: number;
+  readonly itemCount?: number;
+  readonly error?: string;
+  readonly deletedAt?: string;
+  readonly deleteReason?: string;
 }
+
+/** The latest state of (table, policy). */
+export interface TableState {
+  readonly table: string;
+  readonly policy: string;
+  readonly lastBackupAt?: string;
+  readonly lastBackupArn?: string;
+  readonly lastSizeBytes?: number;
+  readonly lastItemCount?: number;
+  readonly lastAttemptAt?: string;
+  readonly lastAttemptStatus?: 'succeeded' | 'failed';
+  readonly lastError?: string;
+  /** Pruning is frozen until then (delete storm). */
+  readonly pruneFrozenUntil?: string;
+}
+
+export type LedgerRecordLike = Pick<LedgerBackupRecord, 'status'> & Partial<Pick<LedgerBackupRecord, 'backupArn' | 'claimedAt'>>;
 
 export interface LedgerPort {
   claim(job: BackupJob, policyHash: string, now: Date): Promise<{ claimed: true } | { claimed: false; existing: LedgerRecordLike }>;
@@ -61,7 +111,15 @@ export interface LedgerPort {
     backup: CreatedBackup & { itemCount?: number },
   ): Promise<void>;
   recordFailure(job: BackupJob, error: string, now: Date): Promise<void>;
-  getState(table: string, policy: string): Promise<{ lastBackupAt?: string } | undefined>;
+  getState(table: string, policy: string): Promise<TableState | undefined>;
+  /** Every backup record of a table (all policies); every page. */
+  listBackupRecords(table: string): Promise<LedgerBackupRecord[]>;
+  /** Moves a record's status (AVAILABLE after creation, DELETED when pruned or vanished). */
+  setBackupStatus(
+    record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>,
+    status: LedgerStatus,
+    deletion?: { at: string; reason: string },
+  ): Promise<void>;
 }
 
 export interface JobSink {

@@ -49,9 +49,14 @@ export interface DispatchOutcome {
 
 /** Planner Lambda: plan, record the run, enqueue. */
 export async function dispatchRun(deps: DispatchDeps, req: PlanRequest): Promise<DispatchOutcome> {
-  const log = deps.log ?? silentLog;
   const startedAt = deps.clock.now();
-  const plan = await planRun(deps, req);
+  return dispatchPlan(deps, await planRun(deps, req), startedAt);
+}
+
+/** Records the plan's run and enqueues its jobs; a plan without jobs is reported at once. */
+export async function dispatchPlan(deps: Omit<DispatchDeps, 'discovery' | 'policies'>, plan: Plan, startedAt: Date): Promise<DispatchOutcome> {
+  const log = deps.log ?? silentLog;
+  const req = plan.request;
   for (const p of plan.problems) {
     log.error('run problem', { runId: plan.runId, kind: p.kind, table: p.table, policy: p.policy, problem: p.message });
   }

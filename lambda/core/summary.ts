@@ -2,7 +2,7 @@ import type { JobResult } from './jobs';
 
 /** Problems found before any job ran (planner level). */
 export interface RunProblem {
-  readonly kind: 'unknown-policy' | 'invalid-policy' | 'discovery';
+  readonly kind: 'unknown-policy' | 'invalid-policy' | 'discovery' | 'listing' | 'orphaned';
   readonly table?: string;
   readonly policy?: string;
   readonly message: string;
@@ -25,18 +25,22 @@ export interface RunCounts {
   readonly skipped: number;
   readonly failed: number;
   readonly problems: number;
+  /** Backups deleted by retention. */
+  readonly deleted: number;
 }
 
 export function countResults(report: Pick<RunReport, 'results' | 'problems'>): RunCounts {
   let backedUp = 0;
   let skipped = 0;
   let failed = 0;
+  let deleted = 0;
   for (const r of report.results) {
     if (r.status === 'backed-up') backedUp++;
-    else if (r.status === 'skipped') skipped++;
+    else if (r.status === 'skipped' || r.status === 'pruned') skipped++;
     else failed++;
+    deleted += r.deleted ?? 0;
   }
-  return { backedUp, skipped, failed, problems: report.problems.length };
+  return { backedUp, skipped, failed, problems: report.problems.length, deleted };
 }
 
 export function outcomeOf(counts: RunCounts): RunOutcome {
@@ -58,8 +62,9 @@ const SUBJECT_MAX = 100;
 export function summarySubject(report: RunReport): string {
   const c = countResults(report);
   const outcome = outcomeOf(c);
-  const parts = [`${c.backedUp} backed up`];
-  if (c.skipped) parts.push(`${c.skipped} skipped`);
+  const parts = report.trigger === 'prune' ? [] : [`${c.backedUp} backed up`];
+  if (c.deleted || report.trigger === 'prune') parts.push(`${c.deleted} deleted`);
+  if (c.skipped && report.trigger !== 'prune') parts.push(`${c.skipped} skipped`);
   if (c.failed) parts.push(`${c.failed} failed`);
   if (c.problems) parts.push(`${c.problems} problem${c.problems === 1 ? '' : 's'}`);
   const subject = `[ddb-backup] ${outcome}: ${report.policy} (${report.trigger}) - ${parts.join(', ')}`;
@@ -67,14 +72,37 @@ export function summarySubject(report: RunReport): string {
   return ascii.length > SUBJECT_MAX ? `${ascii.slice(0, SUBJECT_MAX - 3)}...` : ascii;
 }
 
+export interface SummaryOptions {
+  /**
+   * List at most this many results (failures first) in the text and the JSON block. Counts and the
+   * outcome always come from the whole report; the JSON says `truncated: true` when rows are left out.
+   */
+  readonly maxResults?: number;
+}
+
+function rankForTruncation(status: string): number {
+  return status === 'failed' ? 0 : status === 'skipped' ? 1 : 2;
+}
+
 /** Human-readable text, then a fenced JSON block for machines. */
-export function summaryMessage(report: RunReport): string {
-  const c = countResults(report);
+export function summaryMessage(full: RunReport, opts: SummaryOptions = {}): string {
+  const c = countResults(full);
+  const truncated = opts.maxResults !== undefined && full.results.length > opts.maxResults;
+  const report: RunReport = truncated
+    ? {
+        ...full,
+        results: [...full.results]
+          .sort((a, b) => rankForTruncation(a.status) - rankForTruncation(b.status))
+          .slice(0, opts.maxResults),
+      }
+    : full;
   const lines: string[] = [];
   lines.push(`DynamoDB backup run ${outcomeOf(c)}`);
   lines.push(`policy: ${report.policy}   trigger: ${report.trigger}`);
   lines.push(`started: ${report.startedAt}   finished: ${report.finishedAt}`);
-  lines.push(`backed up: ${c.backedUp}   skipped: ${c.skipped}   failed: ${c.failed}   problems: ${c.problems}`);
+  lines.push(
+    `backed up: ${c.backedUp}   skipped: ${c.skipped}   failed: ${c.failed}   problems: ${c.problems}   deleted by retention: ${c.deleted}`,
+  );
   const section = (title: string, rows: string[]) => {
     if (rows.length === 0) return;
     lines.push('', `${title}:`);
@@ -94,10 +122,20 @@ export function summaryMessage(report: RunReport): string {
   );
   section(
     'Backed up',
-    report.results.filter((r) => r.status === 'backed-up').map((r) => `${r.table} [${r.policy}]: ${r.backupArn ?? ''}`),
+    report.results
+      .filter((r) => r.status === 'backed-up')
+      .map((r) => `${r.table} [${r.policy}]: ${r.backupArn ?? ''}${r.deleted ? ` (pruned ${r.deleted})` : ''}`),
   );
+  section(
+    'Pruned',
+    report.results.filter((r) => r.status === 'pruned').map((r) => `${r.table} [${r.policy}]: ${r.reason ?? `${r.deleted ?? 0} deleted`}`),
+  );
+  if (truncated) {
+    lines.push('', `(${full.results.length - report.results.length} of ${full.results.length} results left out: the message would exceed SNS's size limit)`);
+  }
   const machine = {
     version: 1,
+    ...(truncated ? { truncated: true } : {}),
     runId: report.runId,
     policy: report.policy,
     trigger: report.trigger,

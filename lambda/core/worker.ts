@@ -1,8 +1,9 @@
 import { PolicyUnavailableError, RetryableError, TableNotFoundError, errorMessage } from './errors';
 import { cooldown, type BackupJob, type JobResult } from './jobs';
-import { backupName } from './naming';
+import { backupName, type Trigger } from './naming';
 import type { EffectivePolicy } from './policy';
 import type { BackupApi, Clock, LedgerPort, PolicySource } from './ports';
+import { pruneTable, type PruneOutcome } from './prune';
 
 /** Minimal structured logger (Powertools Logger fits). */
 export interface Log {
@@ -51,10 +52,24 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
     effective = await deps.policies.getEffective(job.policy, job.table);
   } catch (err) {
     if (err instanceof PolicyUnavailableError && err.retryable) {
-      await recordFailureQuietly(deps, job, errorMessage(err), now);
+      if (job.kind !== 'prune') await recordFailureQuietly(deps, job, errorMessage(err), now);
       throw new RetryableError(errorMessage(err), { cause: err });
     }
+    // An invalid policy: no backup and no deletion; the failure is recorded, so pruning stays
+    // blocked for this table until a backup succeeds again.
+    if (job.kind === 'prune') return failed(job, `not pruned: ${errorMessage(err)}`);
     return fail(errorMessage(err), err);
+  }
+
+  if (job.kind === 'prune') {
+    const outcome = await pruneTable(deps, {
+      table: job.table,
+      policy: job.policy,
+      retention: effective.policy.retention,
+      listing: job.listing,
+      listedAt: job.listedAt ? new Date(job.listedAt) : undefined,
+    });
+    return pruneResult(job, outcome);
   }
 
   const state = await deps.ledger.getState(job.table, job.policy);
@@ -83,11 +98,20 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
     if (facts.status && facts.status !== 'ACTIVE') {
       return await fail(`table ${job.table} is ${facts.status}; cannot back it up`);
     }
-    const name = backupName(job.policy, job.trigger, now, job.slot);
+    const name = backupName(job.policy, job.trigger as Trigger, now, job.slot);
     const created = await deps.backups.createBackup(job.table, name);
     await deps.ledger.recordBackup(job, { ...created, sizeBytes: facts.sizeBytes ?? created.sizeBytes, itemCount: facts.itemCount });
     log.info('backed up', { ...ctx, backupArn: created.backupArn, backupName: created.backupName });
-    return { table: job.table, policy: job.policy, status: 'backed-up', backupArn: created.backupArn };
+    const backedUp: JobResult = { table: job.table, policy: job.policy, status: 'backed-up', backupArn: created.backupArn };
+    // Prune this table and policy now. A pruning problem never turns a good backup into a failure.
+    try {
+      const outcome = await pruneTable(deps, { table: job.table, policy: job.policy, retention: effective.policy.retention });
+      const note = pruneNote(outcome);
+      return { ...backedUp, deleted: outcome.deleted.length, ...(outcome.deferred.length ? { deferred: outcome.deferred.length } : {}), ...(note ? { reason: note } : {}) };
+    } catch (err) {
+      log.error('prune after backup failed', { ...ctx, error: errorMessage(err) });
+      return { ...backedUp, reason: `backup ok; pruning failed: ${errorMessage(err)}` };
+    }
   } catch (err) {
     if (err instanceof RetryableError) {
       await recordFailureQuietly(deps, job, errorMessage(err), now);
@@ -110,4 +134,29 @@ async function recordFailureQuietly(deps: WorkerDeps, job: BackupJob, reason: st
       error: errorMessage(err),
     });
   }
+}
+
+function pruneNote(outcome: PruneOutcome): string | undefined {
+  const parts: string[] = [];
+  if (outcome.plan.keep.some((d) => d.reasons.some((r) => r.startsWith('blocked:')))) {
+    parts.push(`pruning blocked: ${outcome.plan.blocked}`);
+  }
+  if (outcome.deferred.length) parts.push(`${outcome.deferred.length} deletion(s) deferred: ${outcome.deferred[0].reason}`);
+  if (outcome.failed.length) parts.push(`${outcome.failed.length} deletion(s) failed: ${outcome.failed[0].reason}`);
+  return parts.length ? parts.join('; ') : undefined;
+}
+
+function pruneResult(job: BackupJob, outcome: PruneOutcome): JobResult {
+  const note = pruneNote(outcome);
+  if (outcome.failed.length > 0) {
+    return { table: job.table, policy: job.policy, status: 'failed', deleted: outcome.deleted.length, reason: note };
+  }
+  return {
+    table: job.table,
+    policy: job.policy,
+    status: 'pruned',
+    deleted: outcome.deleted.length,
+    ...(outcome.deferred.length ? { deferred: outcome.deferred.length } : {}),
+    reason: note ?? `${outcome.deleted.length} deleted, ${outcome.plan.keep.length} kept`,
+  };
 }
