@@ -1,7 +1,7 @@
 import { RetryableError, errorMessage } from './errors';
 import { parseBackupName } from './naming';
 import type { Retention } from './policy';
-import type { BackupApi, BackupInfo, Clock, LedgerBackupRecord, LedgerPort } from './ports';
+import type { BackupApi, BackupInfo, Clock, LedgerBackupRecord, LedgerPort, TableState } from './ports';
 import { planRetention, type BackupRecord as RetentionBackup, type RetentionPlan } from './retention';
 import type { Log } from './worker';
 import { silentLog } from './worker';
@@ -33,6 +33,8 @@ export interface PruneRequest {
   readonly listing?: readonly BackupInfo[];
   /** When the listing was taken: ledger records newer than this are not judged missing. */
   readonly listedAt?: Date;
+  /** The (table, policy) state when the caller already holds it (the worker, right after a backup). */
+  readonly state?: TableState;
 }
 
 export interface PruneOutcome {
@@ -154,7 +156,10 @@ function backupsForPlan(records: readonly LedgerBackupRecord[], listing?: readon
 export async function pruneTable(deps: PruneDeps, req: PruneRequest): Promise<PruneOutcome> {
   const log = deps.log ?? silentLog;
   const now = deps.clock.now();
-  const [records, state] = await Promise.all([deps.ledger.listBackupRecords(req.table), deps.ledger.getState(req.table, req.policy)]);
+  const [records, state] = await Promise.all([
+    deps.ledger.listBackupRecords(req.table),
+    req.state ? Promise.resolve(req.state) : deps.ledger.getState(req.table, req.policy),
+  ]);
 
   let reconciled = 0;
   let current: LedgerBackupRecord[] = records;

@@ -105,7 +105,9 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
     const backedUp: JobResult = { table: job.table, policy: job.policy, status: 'backed-up', backupArn: created.backupArn };
     // Prune this table and policy now. A pruning problem never turns a good backup into a failure.
     try {
-      const outcome = await pruneTable(deps, { table: job.table, policy: job.policy, retention: effective.policy.retention });
+      // The state just moved on: the latest attempt succeeded. Passing it saves a ledger read.
+      const current = { ...state, table: job.table, policy: job.policy, lastAttemptStatus: 'succeeded' as const, lastAttemptAt: created.createdAt };
+      const outcome = await pruneTable(deps, { table: job.table, policy: job.policy, retention: effective.policy.retention, state: current });
       const note = pruneNote(outcome);
       return { ...backedUp, deleted: outcome.deleted.length, ...(outcome.deferred.length ? { deferred: outcome.deferred.length } : {}), ...(note ? { reason: note } : {}) };
     } catch (err) {
