@@ -26,7 +26,22 @@ export const processIo: CliIo = {
   err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
 };
 
-interface GlobalOpts {
+/**
+ * What a command module gets: output, the service for the command's global flags, the call
+ * counter, and a way to make the exit code non-zero.
+ */
+export interface CliContext {
+  readonly io: CliIo;
+  readonly counter: CallCounter;
+  service(cmd: Command): Service;
+  fail(code?: number): void;
+}
+
+/** Command modules (`lambda/cli/*.ts`) register here: `(program, ctx) => void`. */
+export type RegisterCommands = (program: Command, ctx: CliContext) => void;
+const extraCommands: RegisterCommands[] = [];
+
+export interface GlobalOpts {
   endpoint?: string;
   region?: string;
   ledgerTable?: string;
@@ -34,14 +49,14 @@ interface GlobalOpts {
   tagKey?: string;
 }
 
-function policyNameArg(value: string): string {
+export function policyNameArg(value: string): string {
   if (!POLICY_NAME_PATTERN.test(value)) {
     throw new InvalidArgumentError(`policy names use only letters, digits, "_" and "-" (1-64), got "${value}"`);
   }
   return value;
 }
 
-function tableNameArg(value: string): string {
+export function tableNameArg(value: string): string {
   if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) {
     throw new InvalidArgumentError(`not a DynamoDB table name: "${value}"`);
   }
@@ -93,6 +108,14 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
     });
   };
   let exitCode: number = EXIT.OK;
+  const ctx: CliContext = {
+    io,
+    counter,
+    service,
+    fail: (code = EXIT.FAILED) => {
+      exitCode = Math.max(exitCode, code);
+    },
+  };
 
   const program = new Command('ddb-backup')
     .description('Policy-driven DynamoDB backups: run the planner and worker, manage policies, read the ledger.')
@@ -349,6 +372,9 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
         ),
       );
     });
+
+  // Commands that live in their own modules.
+  for (const register of extraCommands) register(program, ctx);
 
   // Every subcommand reports to the same io and exits through the same path.
   const configure = (cmd: Command) => {
