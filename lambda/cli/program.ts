@@ -252,9 +252,10 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
         },
       );
       const c = countResults(report);
-      // Unknown policies in other tables' tags are reported, but only this run's failures, an
-      // unreadable policy or a failed discovery make the exit code non-zero.
-      if (c.failed > 0 || report.problems.some((p) => p.kind !== 'unknown-policy')) exitCode = EXIT.FAILED;
+      // Unknown policies in other tables' tags (and a failed listing, which only makes pruning
+      // fall back to the ledger) are reported; failures, an unreadable policy or a failed
+      // discovery make the exit code non-zero.
+      if (c.failed > 0 || report.problems.some((p) => p.kind === 'invalid-policy' || p.kind === 'discovery')) exitCode = EXIT.FAILED;
       if (opts.json) {
         io.out(JSON.stringify({ runId: report.runId, results: report.results, problems: report.problems, calls: counter.snapshot() }));
         return;

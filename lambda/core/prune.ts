@@ -3,8 +3,7 @@ import { parseBackupName } from './naming';
 import type { Retention } from './policy';
 import type { BackupApi, BackupInfo, Clock, LedgerBackupRecord, LedgerPort, TableState } from './ports';
 import { planRetention, type BackupRecord as RetentionBackup, type RetentionPlan } from './retention';
-import type { Log } from './worker';
-import { silentLog } from './worker';
+import { silentLog, type Log } from './log';
 
 /**
  * Pruning: the retention planner's decisions carried out, with the ledger as the index of the

@@ -4,8 +4,7 @@ import { planRun, type Plan, type PlanRequest, type PlannerDeps } from './planne
 import type { Clock, JobSink, RunNotifier } from './ports';
 import { reportOf, shouldNotify } from './run';
 import type { RunProblem, RunReport } from './summary';
-import type { Log } from './worker';
-import { silentLog } from './worker';
+import { silentLog, type Log } from './log';
 
 /**
  * The queued (Lambda) path: the planner records a run header, enqueues one job per table, and

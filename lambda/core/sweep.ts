@@ -1,6 +1,6 @@
 import { errorMessage } from './errors';
 import { runIdFor, type BackupJob, type JobResult } from './jobs';
-import { throwIfTransient, type Plan } from './planner';
+import { MAX_LISTING_IN_JOB, throwIfTransient, type Plan } from './planner';
 import type { Policy } from './policy';
 import type { BackupApi, BackupInfo, Clock, PolicySource, TableDiscovery } from './ports';
 import { listingByTable, orphanedTables, pruneTable, type PruneDeps, type PruneOutcome } from './prune';
@@ -31,8 +31,6 @@ export interface SweepDeps {
   readonly clock: Clock;
 }
 
-/** A listing slice larger than this is left out of the job message; the worker uses the ledger. */
-const MAX_LISTING_IN_JOB = 400;
 
 export async function planSweep(deps: SweepDeps, req: SweepRequest): Promise<Plan> {
   const runId = runIdFor(req.policy, 'prune', req.slot);

@@ -4,15 +4,9 @@ import { backupName, type Trigger } from './naming';
 import type { EffectivePolicy } from './policy';
 import type { BackupApi, Clock, LedgerPort, PolicySource } from './ports';
 import { pruneTable, type PruneOutcome } from './prune';
+import { silentLog, type Log } from './log';
 
-/** Minimal structured logger (Powertools Logger fits). */
-export interface Log {
-  info(message: string, ...extra: Record<string, unknown>[]): void;
-  warn(message: string, ...extra: Record<string, unknown>[]): void;
-  error(message: string, ...extra: Record<string, unknown>[]): void;
-}
-
-export const silentLog: Log = { info: () => {}, warn: () => {}, error: () => {} };
+export { silentLog, type Log } from './log';
 
 export interface WorkerDeps {
   readonly policies: PolicySource;
@@ -107,7 +101,14 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
     try {
       // The state just moved on: the latest attempt succeeded. Passing it saves a ledger read.
       const current = { ...state, table: job.table, policy: job.policy, lastAttemptStatus: 'succeeded' as const, lastAttemptAt: created.createdAt };
-      const outcome = await pruneTable(deps, { table: job.table, policy: job.policy, retention: effective.policy.retention, state: current });
+      const outcome = await pruneTable(deps, {
+        table: job.table,
+        policy: job.policy,
+        retention: effective.policy.retention,
+        state: current,
+        listing: job.listing,
+        listedAt: job.listedAt ? new Date(job.listedAt) : undefined,
+      });
       const note = pruneNote(outcome);
       return { ...backedUp, deleted: outcome.deleted.length, ...(outcome.deferred.length ? { deferred: outcome.deferred.length } : {}), ...(note ? { reason: note } : {}) };
     } catch (err) {

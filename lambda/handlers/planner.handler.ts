@@ -50,6 +50,7 @@ export async function plannerHandler(event: unknown, svc: Service = getService()
     notifier: svc.notifier,
     clock: svc.clock,
     log: logger,
+    backups: svc.backups,
   };
   const outcome =
     input.trigger === 'prune'
