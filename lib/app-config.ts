@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { PolicySchema } from '../lambda/core/policy';
 import type { PolicyInput } from '../lambda/core/policy';
 
 /** Context key (cdk.json `context`, or `cdk synth -c ddbBackup='{...}'`) holding the app's config. */
@@ -24,6 +25,8 @@ const ConfigSchema = z
       .refine((d) => RETENTION_DAYS.has(d), { message: 'must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, ...)' })
       .optional(),
     maxReceiveCount: z.number().int().min(1).max(1000).optional(),
+    /** Expression of every policy's prune sweep; validated like a policy's `schedule`. */
+    pruneSchedule: PolicySchema.shape.schedule,
     /** Prefix of both stack names. */
     stackPrefix: z
       .string()
@@ -40,6 +43,7 @@ export interface AppConfig {
   readonly ledgerRemovalPolicy?: RemovalPolicy;
   readonly logRetention?: logs.RetentionDays;
   readonly maxReceiveCount?: number;
+  readonly pruneSchedule?: string;
   readonly stackPrefix: string;
 }
 
@@ -75,6 +79,7 @@ export function parseAppConfig(raw: unknown): AppConfig {
           : RemovalPolicy.RETAIN,
     logRetention: c.logRetentionDays as logs.RetentionDays | undefined,
     maxReceiveCount: c.maxReceiveCount,
+    pruneSchedule: c.pruneSchedule,
     stackPrefix: c.stackPrefix ?? 'DdbBackup',
   };
 }

@@ -17,13 +17,14 @@ export function buildStacks(app: App, config: AppConfig, env?: Environment): Bac
   });
   const serviceStack = new BackupServiceStack(app, `${config.stackPrefix}Service`, {
     env,
-    description: 'DynamoDB backup service: planner, worker, job queue, schedules and policies',
+    description: 'DynamoDB backup service: planner, worker, job queue, schedules, prune sweeps and policies',
     state: stateStack.state,
     policies: config.policies,
     includeDefaultPolicies: config.includeDefaultPolicies,
     tagKey: config.tagKey,
     logRetention: config.logRetention,
     maxReceiveCount: config.maxReceiveCount,
+    pruneSchedule: config.pruneSchedule,
   });
   return { stateStack, serviceStack };
 }

@@ -17,7 +17,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV } from '../lambda/env';
 import { errorMessage } from '../lambda/core/errors';
-import { DEFAULT_POLICIES, assertPolicyName, parsePolicy, serialisePolicy } from '../lambda/core/policy';
+import { DEFAULT_POLICIES, PolicySchema, assertPolicyName, parsePolicy, serialisePolicy } from '../lambda/core/policy';
 import type { Policy, PolicyInput } from '../lambda/core/policy';
 import { BackupState } from './backup-state';
 import { acknowledgeRule, acknowledgeWildcardAction, acknowledgeWildcardResource } from './private/acknowledge';
@@ -28,6 +28,9 @@ const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambda', 'handlers');
 
 /** Value of POWERTOOLS_SERVICE_NAME on both functions. */
 export const SERVICE_NAME = 'ddb-backup';
+
+/** Schedule of every policy's prune sweep: daily at 05:30 UTC. */
+export const DEFAULT_PRUNE_SCHEDULE = 'cron(30 5 * * ? *)';
 
 /** Largest value of a standard-tier SSM parameter. */
 const SSM_STANDARD_MAX_BYTES = 4096;
@@ -40,7 +43,8 @@ const VISIBILITY_TIMEOUT_FACTOR = 6;
 export interface DynamoDbBackupServiceProps {
   /**
    * Named backup policies, deployed to SSM under `/dynamodb-backup/policies/<name>`; each policy
-   * with a `schedule` gets an EventBridge rule. They are merged over the built-in policies by name
+   * with a `schedule` gets an EventBridge schedule rule, and every policy gets a prune-sweep rule
+   * (see `pruneSchedule`). They are merged over the built-in policies by name
    * (a policy named `daily` replaces the built-in `daily`). Each is validated at synth time.
    *
    * @default - the built-in policies (DEFAULT_POLICIES: hourly, daily, weekly)
@@ -114,6 +118,16 @@ export interface DynamoDbBackupServiceProps {
    * @default 3 (DEFAULTS.MAX_RECEIVE_COUNT)
    */
   readonly maxReceiveCount?: number;
+
+  /**
+   * EventBridge expression (`cron(...)` or `rate(...)`, UTC) of the prune sweep. Every policy, with
+   * or without a `schedule`, gets one sweep rule on it: backups taken by size, change or manual
+   * triggers need pruning too. Each sweep lists the account's backups once (ListBackups, paged)
+   * and enqueues one prune job per tagged table. Validated like a policy's `schedule`.
+   *
+   * @default - 'cron(30 5 * * ? *)' (DEFAULT_PRUNE_SCHEDULE: daily at 05:30 UTC)
+   */
+  readonly pruneSchedule?: string;
 }
 
 /** A policy as deployed: validated, with its canonical SSM document. */
@@ -129,9 +143,10 @@ interface DeployedPolicy {
  * Tag a table `backup:policy = daily` and the service backs it up on the policy's schedule, prunes
  * old backups by its retention, records every backup in the ledger and reports failures on SNS.
  *
- * Data flow: EventBridge schedule (one rule per policy) -> planner (resolves tags and policies)
- * -> SQS FIFO job queue (group = table, dedupe = slot) -> worker (the only code that creates or
- * deletes backups) -> ledger + topic. Failed jobs land in a DLQ watched by an alarm.
+ * Data flow: EventBridge schedule (one rule per scheduled policy) and prune sweep (one rule per
+ * policy) -> planner (resolves tags and policies; the sweep lists the account's backups) -> SQS
+ * FIFO job queue (group = table, dedupe = slot) -> worker (the only code that creates or deletes
+ * backups) -> ledger + topic. Failed jobs land in a DLQ watched by an alarm.
  */
 export class DynamoDbBackupService extends Construct {
   /** Resolves tagged tables and policies; emits one job per due table. */
@@ -154,8 +169,12 @@ export class DynamoDbBackupService extends Construct {
   public readonly state?: BackupState;
   /** Policies deployed by this construct, by name (valid ones only). */
   public readonly policies: Readonly<Record<string, Policy>>;
-  /** Schedule rules, by policy name. */
+  /** Schedule rules, by policy name (policies with a `schedule` only). */
   public readonly scheduleRules: Readonly<Record<string, events.Rule>>;
+  /** Prune-sweep rules, by policy name (every policy). */
+  public readonly pruneRules: Readonly<Record<string, events.Rule>>;
+  /** Expression of the prune-sweep rules. */
+  public readonly pruneSchedule: string;
   /** Tag key that opts a table in. */
   public readonly tagKey: string;
 
@@ -175,6 +194,7 @@ export class DynamoDbBackupService extends Construct {
       // Keep building so every error is reported at synth; the synth fails anyway.
       maxReceiveCount = DEFAULTS.MAX_RECEIVE_COUNT;
     }
+    this.pruneSchedule = resolvePruneSchedule(props.pruneSchedule, errors);
 
     // ---- state: given, or created here ----------------------------------------------------------
     if ((props.ledgerTable === undefined) !== (props.topic === undefined)) {
@@ -289,35 +309,35 @@ export class DynamoDbBackupService extends Construct {
       new SqsEventSource(this.jobQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );
 
-    // ---- schedules ------------------------------------------------------------------------------
-    const rules: Record<string, events.Rule> = {};
+    // ---- schedules and prune sweeps -------------------------------------------------------------
+    const scheduleRules: Record<string, events.Rule> = {};
+    const pruneRules: Record<string, events.Rule> = {};
     for (const { name, policy } of deployed) {
-      if (!policy.schedule) continue;
-      rules[name] = new events.Rule(this, `Schedule-${name}`, {
-        description: `DynamoDB backups: schedule of policy "${name}"`,
-        schedule: events.Schedule.expression(policy.schedule),
-        targets: [
-          new targets.LambdaFunction(this.planner, {
-            event: events.RuleTargetInput.fromObject({
-              policy: name,
-              trigger: 'schedule',
-              time: events.EventField.time,
-            }),
-            retryAttempts: 2,
-            maxEventAge: Duration.hours(2),
-            deadLetterQueue: this.triggerDeadLetterQueue,
-          }),
-        ],
+      if (policy.schedule) {
+        scheduleRules[name] = this.plannerRule(`Schedule-${name}`, {
+          description: `DynamoDB backups: schedule of policy "${name}"`,
+          expression: policy.schedule,
+          policy: name,
+          trigger: 'schedule',
+        });
+      }
+      // Every policy: backups from size, change and manual triggers need pruning too.
+      pruneRules[name] = this.plannerRule(`Prune-${name}`, {
+        description: `DynamoDB backups: prune sweep of policy "${name}"`,
+        expression: this.pruneSchedule,
+        policy: name,
+        trigger: 'prune',
       });
     }
-    this.scheduleRules = rules;
+    this.scheduleRules = scheduleRules;
+    this.pruneRules = pruneRules;
 
     // ---- alarms ---------------------------------------------------------------------------------
     this.alarmOnMessages('JobDeadLetterAlarm', this.deadLetterQueue, 'Backup jobs failed and reached the dead-letter queue');
     this.alarmOnMessages(
       'TriggerDeadLetterAlarm',
       this.triggerDeadLetterQueue,
-      'Backup triggers failed (schedule delivery or planner run) and reached the dead-letter queue',
+      'Backup triggers failed (schedule or prune-sweep delivery, or planner run) and reached the dead-letter queue',
     );
 
     // ---- cdk-nag acknowledgements (each with its reason) ----------------------------------------
@@ -374,8 +394,9 @@ export class DynamoDbBackupService extends Construct {
   private grantPlanner(grantee: iam.IGrantable): iam.Grant {
     iam.Grant.addToPrincipal({
       grantee,
-      // GetResources does not support resource-level permissions.
-      actions: ['tag:GetResources'],
+      // Neither supports resource-level permissions. ListBackups: the prune sweep (and fleet runs)
+      // list the account's backups once and hand each job its table's slice.
+      actions: ['tag:GetResources', 'dynamodb:ListBackups'],
       resourceArns: ['*'],
     });
     this.grantPolicyRead(grantee);
@@ -395,12 +416,8 @@ export class DynamoDbBackupService extends Construct {
       actions: ['dynamodb:DescribeBackup', 'dynamodb:DeleteBackup'],
       resourceArns: [this.tableArn('*/backup/*')],
     });
-    iam.Grant.addToPrincipal({
-      grantee,
-      // ListBackups does not support resource-level permissions.
-      actions: ['dynamodb:ListBackups'],
-      resourceArns: ['*'],
-    });
+    // No ListBackups: the planner lists; the worker prunes from the listing slice in its job, or
+    // from the ledger (plus one DescribeBackup per backup still CREATING).
     this.grantPolicyRead(grantee);
     this.grantNotify(grantee);
     return this.ledgerTable.grantReadWriteData(grantee);
@@ -427,14 +444,9 @@ export class DynamoDbBackupService extends Construct {
       acknowledgeWildcardResource(
         role,
         '*',
-        'tag:GetResources does not support resource-level permissions; the planner uses it to discover tables by tag.',
+        'tag:GetResources and dynamodb:ListBackups do not support resource-level permissions; the planner discovers tables by tag, and its prune sweep lists the account\'s backups once (paged) instead of once per table. It never creates or deletes backups.',
       );
     } else {
-      acknowledgeWildcardResource(
-        role,
-        '*',
-        'dynamodb:ListBackups does not support resource-level permissions; the worker lists a table\'s backups to prune them.',
-      );
       acknowledgeWildcardResource(
         role,
         this.tableArn('*'),
@@ -458,6 +470,29 @@ export class DynamoDbBackupService extends Construct {
         'KMS data-key actions granted by CDK for the service key that encrypts the ledger, the job queue and the topic; the resource is that single key.',
       );
     }
+  }
+
+  /** An EventBridge rule that invokes the planner with `{policy, trigger, time}`. */
+  private plannerRule(
+    id: string,
+    opts: { description: string; expression: string; policy: string; trigger: 'schedule' | 'prune' },
+  ): events.Rule {
+    return new events.Rule(this, id, {
+      description: opts.description,
+      schedule: events.Schedule.expression(opts.expression),
+      targets: [
+        new targets.LambdaFunction(this.planner, {
+          event: events.RuleTargetInput.fromObject({
+            policy: opts.policy,
+            trigger: opts.trigger,
+            time: events.EventField.time,
+          }),
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: this.triggerDeadLetterQueue,
+        }),
+      ],
+    });
   }
 
   private tableArn(resourceName: string): string {
@@ -566,6 +601,18 @@ function resolvePolicies(props: DynamoDbBackupServiceProps, errors: string[]): D
     }
   }
   return out;
+}
+
+/** The prune-sweep expression, validated like a policy's `schedule` (and trimmed by it). */
+function resolvePruneSchedule(value: string | undefined, errors: string[]): string {
+  if (value === undefined) return DEFAULT_PRUNE_SCHEDULE;
+  const result = PolicySchema.shape.schedule.safeParse(value);
+  if (!result.success || result.data === undefined) {
+    const message = result.error?.issues.map((i) => i.message).join('; ') ?? 'must be an EventBridge expression';
+    errors.push(`pruneSchedule: ${message}, got "${value}"`);
+    return DEFAULT_PRUNE_SCHEDULE;
+  }
+  return result.data;
 }
 
 function validateTagKey(tagKey: string): string[] {

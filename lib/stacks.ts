@@ -1,6 +1,7 @@
-import { Stack } from 'aws-cdk-lib';
+import { CfnOutput, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ENV } from '../lambda/env';
 import { BackupState } from './backup-state';
 import type { BackupStateProps } from './backup-state';
 import { DynamoDbBackupService } from './dynamodb-backup-service';
@@ -22,6 +23,16 @@ export class BackupStateStack extends Stack {
       ledgerRemovalPolicy: props.ledgerRemovalPolicy,
       notificationEmails: props.notificationEmails,
     });
+
+    // For operators: point the ddb-backup CLI at this deployment (no exports: nothing imports them).
+    new CfnOutput(this, 'LedgerTableName', {
+      description: `Ledger table of the DynamoDB backup service: ${ENV.LEDGER_TABLE} (or --ledger-table) for the ddb-backup CLI`,
+      value: this.state.ledgerTable.tableName,
+    });
+    new CfnOutput(this, 'TopicArn', {
+      description: `Notification topic of the DynamoDB backup service: ${ENV.TOPIC_ARN} (or --topic-arn) for the ddb-backup CLI`,
+      value: this.state.topic.topicArn,
+    });
   }
 }
 
@@ -29,13 +40,13 @@ export interface BackupServiceStackProps
   extends StackProps,
     Pick<
       DynamoDbBackupServiceProps,
-      'policies' | 'includeDefaultPolicies' | 'tagKey' | 'logRetention' | 'maxReceiveCount'
+      'policies' | 'includeDefaultPolicies' | 'tagKey' | 'logRetention' | 'maxReceiveCount' | 'pruneSchedule'
     > {
   /** The state (ledger, topic, key) the service writes to, usually `BackupStateStack.state`. */
   readonly state: BackupState;
 }
 
-/** The stateless service: functions, queues, schedules, policies and alarms. */
+/** The stateless service: functions, queues, schedules, prune sweeps, policies and alarms. */
 export class BackupServiceStack extends Stack {
   public readonly service: DynamoDbBackupService;
 
@@ -47,9 +58,24 @@ export class BackupServiceStack extends Stack {
       tagKey: props.tagKey,
       logRetention: props.logRetention,
       maxReceiveCount: props.maxReceiveCount,
+      pruneSchedule: props.pruneSchedule,
       ledgerTable: props.state.ledgerTable,
       topic: props.state.topic,
       encryptionKey: props.state.key,
+    });
+
+    // For operators: inspect the queues of this deployment (aws sqs ... --queue-url).
+    new CfnOutput(this, 'JobQueueUrl', {
+      description: `Backup job queue (SQS FIFO, planner -> worker; ${ENV.JOB_QUEUE_URL} of the planner)`,
+      value: this.service.jobQueue.queueUrl,
+    });
+    new CfnOutput(this, 'JobDeadLetterQueueUrl', {
+      description: 'Dead-letter queue of backup and prune jobs that failed on every attempt (inspect, then redrive or purge)',
+      value: this.service.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'TriggerDeadLetterQueueUrl', {
+      description: 'Dead-letter queue of failed trigger deliveries (schedule and prune-sweep rules) and failed planner runs',
+      value: this.service.triggerDeadLetterQueue.queueUrl,
     });
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { createApp } from '../../bin/ddb-backup-app';
 import { parseAppConfig } from '../../lib';
@@ -13,7 +13,12 @@ describe('app config (context "ddbBackup")', () => {
     const config = parseAppConfig(CDK_JSON_CONTEXT.ddbBackup);
 
     // Assess
-    expect(config).toMatchObject({ tagKey: 'backup:policy', ledgerRemovalPolicy: RemovalPolicy.RETAIN, stackPrefix: 'DdbBackup' });
+    expect(config).toMatchObject({
+      tagKey: 'backup:policy',
+      ledgerRemovalPolicy: RemovalPolicy.RETAIN,
+      stackPrefix: 'DdbBackup',
+      pruneSchedule: 'cron(30 5 * * ? *)',
+    });
     expect(CDK_JSON_APP).toBe('npx tsx bin/ddb-backup-app.ts');
   });
 
@@ -40,6 +45,7 @@ describe('app config (context "ddbBackup")', () => {
     ['a bad removal policy', { ledgerRemovalPolicy: 'snapshot' }, /ddbBackup\.ledgerRemovalPolicy/],
     ['a bad email', { notificationEmails: ['not-an-email'] }, /ddbBackup\.notificationEmails\.0/],
     ['a retention CloudWatch does not offer', { logRetentionDays: 31 }, /ddbBackup\.logRetentionDays/],
+    ['a prune schedule that is not an EventBridge expression', { pruneSchedule: 'daily' }, /ddbBackup\.pruneSchedule: must be an EventBridge expression/],
     ['malformed JSON', '{', /not valid JSON/],
   ])('rejects %s', (_what, raw, message) => {
     // Prepare / Act / Assess
@@ -60,6 +66,22 @@ describe('app', () => {
     expect(stateStack.terminationProtection).toBe(true);
     Template.fromStack(serviceStack).hasResourceProperties('AWS::SSM::Parameter', {
       Name: '/dynamodb-backup/policies/nightly',
+    });
+  });
+
+  it('passes pruneSchedule to the prune rule of every policy', () => {
+    // Prepare / Act
+    const { serviceStack } = createApp(
+      appProps({ ddbBackup: { pruneSchedule: 'cron(15 1 * * ? *)', policies: { sizeonly: { size: { growthPercent: 20 } } } } }),
+    );
+
+    // Assess: the three built-in policies and sizeonly.
+    const template = Template.fromStack(serviceStack);
+    expect(Object.keys(serviceStack.service.pruneRules).sort()).toEqual(['daily', 'hourly', 'sizeonly', 'weekly']);
+    expect(Object.keys(template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'cron(15 1 * * ? *)' } }))).toHaveLength(4);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(15 1 * * ? *)',
+      Targets: [Match.objectLike({ InputTransformer: Match.objectLike({ InputTemplate: '{"policy":"sizeonly","trigger":"prune","time":<time>}' }) })],
     });
   });
 

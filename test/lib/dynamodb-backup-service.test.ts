@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { DEFAULTS, ENV } from '../../lambda/env';
 import { DEFAULT_POLICIES, parsePolicy, serialisePolicy } from '../../lambda/core/policy';
-import { DynamoDbBackupService } from '../../lib';
+import { DEFAULT_PRUNE_SCHEDULE, DynamoDbBackupService } from '../../lib';
 import type { DynamoDbBackupServiceProps } from '../../lib';
 import { actionsOn, allActions, newApp, statementsOf } from './helpers';
 
@@ -72,7 +72,8 @@ describe('DynamoDbBackupService', () => {
       // Assess
       template.resourceCountIs('AWS::SSM::Parameter', 1);
       template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/dynamodb-backup/policies/sizeonly' });
-      template.resourceCountIs('AWS::Events::Rule', 0);
+      // No schedule rule; the prune sweep only.
+      template.resourceCountIs('AWS::Events::Rule', 1);
     });
   });
 
@@ -83,9 +84,9 @@ describe('DynamoDbBackupService', () => {
         policies: { sizeonly: { size: { growthBytes: 1_000_000 } }, nightly: { schedule: 'rate(1 day)' } },
       });
 
-      // Assess: hourly, daily, weekly, nightly; sizeonly has no schedule.
-      template.resourceCountIs('AWS::Events::Rule', 4);
+      // Assess: hourly, daily, weekly, nightly; sizeonly has no schedule (its prune rule aside).
       expect(Object.keys(service.scheduleRules).sort()).toEqual(['daily', 'hourly', 'nightly', 'weekly']);
+      template.resourceCountIs('AWS::Events::Rule', 4 + Object.keys(service.pruneRules).length);
       const plannerId = id(stack, service.planner);
       const dlqId = id(stack, service.triggerDeadLetterQueue);
       const expressions = {
@@ -111,6 +112,20 @@ describe('DynamoDbBackupService', () => {
       }
     });
 
+    it('gives the rules distinct ids and every rule one target, the planner', () => {
+      // Prepare / Act
+      const { stack, service, template } = synth({ policies: { sizeonly: { size: { growthBytes: 1_000_000 } } } });
+
+      // Assess
+      const rules = Object.values(template.findResources('AWS::Events::Rule'));
+      expect(rules).toHaveLength(Object.keys(service.scheduleRules).length + Object.keys(service.pruneRules).length);
+      for (const rule of rules) {
+        expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [id(stack, service.planner), 'Arn'] } })]);
+      }
+      // One invoke permission per rule.
+      template.resourceCountIs('AWS::Lambda::Permission', rules.length);
+    });
+
     it('gives the trigger DLQ SQS-managed encryption, SSL enforcement and an alarm to the topic', () => {
       // Prepare / Act
       const { stack, service, template } = synth();
@@ -130,6 +145,67 @@ describe('DynamoDbBackupService', () => {
         Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
         Threshold: 1,
         AlarmActions: [{ Ref: id(stack, service.topic as sns.Topic) }],
+      });
+    });
+  });
+
+  describe('prune sweeps', () => {
+    const pruneTarget = (stack: Stack, service: DynamoDbBackupService, name: string) =>
+      Match.objectLike({
+        Arn: { 'Fn::GetAtt': [id(stack, service.planner), 'Arn'] },
+        InputTransformer: {
+          InputPathsMap: { time: '$.time' },
+          InputTemplate: `{"policy":"${name}","trigger":"prune","time":<time>}`,
+        },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 7200 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(stack, service.triggerDeadLetterQueue), 'Arn'] } },
+      });
+
+    it('creates one prune rule per policy, scheduled or not, daily at 05:30 UTC by default', () => {
+      // Prepare / Act
+      const { stack, service, template } = synth({
+        policies: { sizeonly: { size: { growthBytes: 1_000_000 } }, nightly: { schedule: 'rate(1 day)' } },
+      });
+
+      // Assess
+      const names = ['daily', 'hourly', 'nightly', 'sizeonly', 'weekly'];
+      expect(DEFAULT_PRUNE_SCHEDULE).toBe('cron(30 5 * * ? *)');
+      expect(service.pruneSchedule).toBe(DEFAULT_PRUNE_SCHEDULE);
+      expect(Object.keys(service.pruneRules).sort()).toEqual(names);
+      expect(Object.keys(template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: DEFAULT_PRUNE_SCHEDULE } }))).toHaveLength(5);
+      for (const name of names) {
+        const rule = service.pruneRules[name];
+        template.hasResource('AWS::Events::Rule', {
+          Properties: {
+            Description: `DynamoDB backups: prune sweep of policy "${name}"`,
+            ScheduleExpression: DEFAULT_PRUNE_SCHEDULE,
+            State: 'ENABLED',
+            Targets: [pruneTarget(stack, service, name)],
+          },
+        });
+        expect(rule).toBeDefined();
+        expect(rule).not.toBe(service.scheduleRules[name]);
+      }
+    });
+
+    it('follows pruneSchedule (trimmed, like a policy schedule)', () => {
+      // Prepare / Act
+      const { stack, service, template } = synth({
+        includeDefaultPolicies: false,
+        policies: { nightly: { schedule: 'cron(0 2 * * ? *)' } },
+        pruneSchedule: ' rate(12 hours) ',
+      });
+
+      // Assess
+      expect(service.pruneSchedule).toBe('rate(12 hours)');
+      template.resourceCountIs('AWS::Events::Rule', 2);
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(12 hours)',
+        Targets: [pruneTarget(stack, service, 'nightly')],
+      });
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'cron(0 2 * * ? *)',
+        Targets: [Match.objectLike({ InputTransformer: Match.objectLike({ InputTemplate: '{"policy":"nightly","trigger":"schedule","time":<time>}' }) })],
       });
     });
   });
@@ -304,7 +380,7 @@ describe('DynamoDbBackupService', () => {
   });
 
   describe('IAM', () => {
-    it('scopes the worker: CreateBackup/DescribeTable on table/*, Describe/DeleteBackup on table/*/backup/*, ListBackups on *', () => {
+    it('scopes the worker: CreateBackup/DescribeTable on table/*, Describe/DeleteBackup on table/*/backup/*, nothing on *', () => {
       // Prepare / Act
       const { service, template } = synth();
       const role = service.worker.role!;
@@ -312,7 +388,9 @@ describe('DynamoDbBackupService', () => {
       // Assess
       expect(actionsOn(template, role, TABLES)).toEqual(['dynamodb:CreateBackup', 'dynamodb:DescribeTable']);
       expect(actionsOn(template, role, BACKUPS)).toEqual(['dynamodb:DeleteBackup', 'dynamodb:DescribeBackup']);
-      expect(actionsOn(template, role, '*')).toEqual(['dynamodb:ListBackups']);
+      // The planner lists; the worker prunes from its job's listing slice or from the ledger.
+      expect(actionsOn(template, role, '*')).toEqual([]);
+      expect(allActions(template, role)).not.toContain('dynamodb:ListBackups');
       expect(actionsOn(template, role, PARAMETERS)).toEqual(['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath']);
       expect(allActions(template, role)).toEqual(
         expect.arrayContaining(['sns:Publish', 'dynamodb:PutItem', 'dynamodb:Query', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'kms:Decrypt']),
@@ -320,17 +398,17 @@ describe('DynamoDbBackupService', () => {
       expect(allActions(template, role)).not.toEqual(expect.arrayContaining(['tag:GetResources']));
     });
 
-    it('scopes the planner: GetResources on *, SSM reads, send to the job queue, publish; never creates or deletes backups', () => {
+    it('scopes the planner: GetResources and ListBackups on *, SSM reads, send to the job queue, publish; never creates or deletes backups', () => {
       // Prepare / Act
       const { stack, service, template } = synth();
       const role = service.planner.role!;
 
       // Assess
-      expect(actionsOn(template, role, '*')).toEqual(['tag:GetResources']);
+      expect(actionsOn(template, role, '*')).toEqual(['dynamodb:ListBackups', 'tag:GetResources']);
       expect(actionsOn(template, role, PARAMETERS)).toEqual(['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath']);
       const actions = allActions(template, role);
       expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 'sns:Publish', 'dynamodb:PutItem', 'kms:GenerateDataKey*']));
-      for (const forbidden of ['dynamodb:CreateBackup', 'dynamodb:DeleteBackup', 'dynamodb:ListBackups', 'dynamodb:RestoreTableFromBackup']) {
+      for (const forbidden of ['dynamodb:CreateBackup', 'dynamodb:DeleteBackup', 'dynamodb:DescribeBackup', 'dynamodb:RestoreTableFromBackup']) {
         expect(actions).not.toContain(forbidden);
       }
       const sendTo = statementsOf(template, role).filter((s) => s.actions.includes('sqs:SendMessage'));

@@ -64,12 +64,16 @@ describe('cdk-nag AwsSolutions', () => {
     expect(unacknowledged(app)).toEqual([]);
   });
 
-  it('stays clean with user policies, another tag key and emails', () => {
+  it('stays clean with user policies (one without a schedule), a prune schedule, another tag key and emails', () => {
     // Prepare
     const { app } = createApp(
       appProps({
         ddbBackup: {
-          policies: { nightly: { schedule: 'cron(0 2 * * ? *)', retention: { keepLast: 3 } } },
+          policies: {
+            nightly: { schedule: 'cron(0 2 * * ? *)', retention: { keepLast: 3 } },
+            sizeonly: { size: { growthPercent: 20 } },
+          },
+          pruneSchedule: 'rate(12 hours)',
           tagKey: 'team:backup',
           notificationEmails: ['ops@example.com'],
           ledgerRemovalPolicy: 'destroy',

@@ -1,3 +1,4 @@
+import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../lambda/env';
 import { BackupServiceStack, BackupStateStack } from '../../lib';
@@ -61,5 +62,44 @@ describe('stacks', () => {
         }),
       },
     });
+  });
+
+  it('outputs the ledger table name and topic ARN for the ddb-backup CLI (state stack), without exports', () => {
+    // Prepare / Act
+    const { stateStack } = build();
+    const template = Template.fromStack(stateStack);
+
+    // Assess
+    const { ledgerTable, topic } = stateStack.state;
+    template.hasOutput('LedgerTableName', {
+      Value: { Ref: stateStack.getLogicalId(ledgerTable.node.defaultChild as CfnElement) },
+      Description: Match.stringLikeRegexp(`${ENV.LEDGER_TABLE}.*ddb-backup CLI`),
+      Export: Match.absent(),
+    });
+    template.hasOutput('TopicArn', {
+      Value: { Ref: stateStack.getLogicalId(topic.node.defaultChild as CfnElement) },
+      Description: Match.stringLikeRegexp(`${ENV.TOPIC_ARN}.*ddb-backup CLI`),
+      Export: Match.absent(),
+    });
+  });
+
+  it('outputs the job queue, job DLQ and trigger DLQ URLs (service stack)', () => {
+    // Prepare / Act
+    const { serviceStack } = build();
+    const template = Template.fromStack(serviceStack);
+
+    // Assess
+    const { service } = serviceStack;
+    for (const [outputId, queue] of [
+      ['JobQueueUrl', service.jobQueue],
+      ['JobDeadLetterQueueUrl', service.deadLetterQueue],
+      ['TriggerDeadLetterQueueUrl', service.triggerDeadLetterQueue],
+    ] as const) {
+      template.hasOutput(outputId, {
+        Value: { Ref: serviceStack.getLogicalId(queue.node.defaultChild as CfnElement) },
+        Description: Match.stringLikeRegexp('.{20,}'),
+        Export: Match.absent(),
+      });
+    }
   });
 });

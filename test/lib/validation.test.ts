@@ -84,6 +84,22 @@ describe('DynamoDbBackupService synth-time validation', () => {
     expect(synthesise({ maxReceiveCount: 2.5 })).toThrow(/maxReceiveCount/);
   });
 
+  it.each([['every day'], ['cron(30 5 * *)'], ['rate(0 days)'], ['']])('rejects pruneSchedule %j', (pruneSchedule) => {
+    // Prepare
+    const synth = synthesise({ pruneSchedule });
+
+    // Act / Assess
+    expect(synth).toThrow(/pruneSchedule: must be an EventBridge expression/);
+  });
+
+  it('reports a bad pruneSchedule together with a bad policy', () => {
+    // Prepare
+    const synth = synthesise({ pruneSchedule: 'daily', policies: { bad: { retention: { keepLast: -1 } } } });
+
+    // Act / Assess
+    expect(synth).toThrow(/pruneSchedule: [\s\S]*"bad": retention\.keepLast|"bad": retention\.keepLast[\s\S]*pruneSchedule: /);
+  });
+
   it('rejects a configuration with no policy at all', () => {
     // Prepare
     const synth = synthesise({ includeDefaultPolicies: false });
