@@ -31,3 +31,52 @@ export const DEFAULTS = {
   /** Prefix of every backup name the service creates; marks the backup as the service's own. */
   BACKUP_NAME_PREFIX: 'ddbbk',
 } as const;
+
+/** Size trigger (issue #4): the probe, the alarm reconciler and the planner's alarm path. */
+export const SIZE_ENV = {
+  /** Prefix of the per-(table, policy) growth alarms; the planner acts only on alarms with it. */
+  ALARM_PREFIX: 'DDB_BACKUP_SIZE_ALARM_PREFIX',
+  /** CloudWatch namespace of the size metrics the probe publishes. */
+  METRIC_NAMESPACE: 'DDB_BACKUP_METRIC_NAMESPACE',
+  /** Most PutMetricAlarm/DeleteAlarms calls one reconcile makes (the rest follow next run). */
+  MAX_ALARM_WRITES: 'DDB_BACKUP_SIZE_MAX_ALARM_WRITES',
+} as const;
+
+export const SIZE_DEFAULTS = {
+  ALARM_PREFIX: 'ddb-backup-size-',
+  METRIC_NAMESPACE: 'DynamoDBBackupService',
+  /** PutMetricAlarm defaults to 3 calls/s per account: 500 writes take about 3 minutes. */
+  MAX_ALARM_WRITES: 500,
+} as const;
+
+/** Change trigger (issue #5): the stream handler and the event source mapping reconciler. */
+export const STREAM_ENV = {
+  /** Name or ARN of the stream handler function; the reconciler maps table streams to it. */
+  FUNCTION_NAME: 'DDB_BACKUP_STREAM_FUNCTION',
+  /** ARN of the SQS queue that receives the records of stream batches that failed for good. */
+  ON_FAILURE_ARN: 'DDB_BACKUP_STREAM_ON_FAILURE_ARN',
+  /** Minutes after which a crossing whose job is still not backed up is enqueued again. */
+  REARM_MINUTES: 'DDB_BACKUP_CHANGES_REARM_MINUTES',
+  /** Seconds a table's tags are cached by the stream handler. */
+  TAG_CACHE_SECONDS: 'DDB_BACKUP_TAG_CACHE_SECONDS',
+} as const;
+
+export const STREAM_DEFAULTS = {
+  /** Event source mapping settings. */
+  BATCH_SIZE: 1000,
+  MAX_BATCHING_WINDOW_SECONDS: 5,
+  MAX_RETRY_ATTEMPTS: 5,
+  /** `changes.windowMinutes` when a policy sets deleteStorm without it. */
+  WINDOW_MINUTES: 5,
+  /** `changes.pruneFreezeHours` default. */
+  PRUNE_FREEZE_HOURS: 24,
+  /** SQS FIFO deduplicates for 5 minutes; a pending crossing is re-sent at most this often. */
+  REARM_MINUTES: 15,
+  TAG_CACHE_SECONDS: 300,
+} as const;
+
+/** Coverage digest (issue #6): the daily Lambda that reports unprotected, stale and failing tables. */
+export const DIGEST_ENV = {
+  /** Comma-separated table names or `prefix*` patterns left out of the coverage digest. */
+  IGNORE_TABLES: 'DDB_BACKUP_DIGEST_IGNORE_TABLES',
+} as const;

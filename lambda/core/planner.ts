@@ -48,7 +48,7 @@ export const LISTING_MIN_TABLES = 20;
  * A broken policy yields a problem and no jobs (never a deletion, never a silent skip).
  */
 export async function planRun(deps: PlannerDeps, req: PlanRequest): Promise<Plan> {
-  const runId = runIdFor(req.policy, req.trigger, req.slot);
+  const runId = runIdOfRequest(req);
   const problems: RunProblem[] = [];
   const empty = (policy?: Policy): Plan => ({ runId, request: req, policy, jobs: [], results: [], problems });
 
@@ -134,6 +134,16 @@ export async function planRun(deps: PlannerDeps, req: PlanRequest): Promise<Plan
 
 /** A listing slice larger than this is left out of a job message (SQS's 256 KiB); the worker uses the ledger. */
 export const MAX_LISTING_IN_JOB = 400;
+
+/**
+ * The run of a request. A size run (one alarm, one table) carries the table: two tables' alarms
+ * can change state in the same millisecond under the same policy, and each is its own run with
+ * its own summary. Other runs keep `policy|trigger|slot`.
+ */
+export function runIdOfRequest(req: Pick<PlanRequest, 'policy' | 'trigger' | 'slot' | 'table'>): string {
+  const base = runIdFor(req.policy, req.trigger, req.slot);
+  return req.trigger === 'size' && req.table ? `${base}|${req.table}` : base;
+}
 
 /** Rethrows errors that a later attempt may not meet (outages, throttling). */
 export function throwIfTransient(err: unknown): void {

@@ -2,8 +2,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createClients } from '../aws/clients';
 import { buildService, configFromEnv, type Service } from '../aws/service';
 import { pruneSlot, scheduleSlot } from '../core/jobs';
+import { runIdOfRequest, type PlanRequest } from '../core/planner';
 import { dispatchPlan, dispatchRun, type DispatchDeps, type DispatchOutcome } from '../core/runs';
+import { readAlarmEvent, sizeSlot } from '../core/size-alarms';
 import { planSweep } from '../core/sweep';
+import { SIZE_DEFAULTS, SIZE_ENV } from '../env';
 
 /**
  * What the rules send (CDK: RuleTargetInput with EventField.time):
@@ -38,11 +41,21 @@ export function parsePlannerInput(event: unknown): PlannerInput {
   return { policy: e.policy, trigger, time };
 }
 
-/** Thin adapter: rule tick -> planner core -> SQS FIFO jobs. */
-export async function plannerHandler(event: unknown, svc: Service = getService()): Promise<DispatchOutcome> {
-  const input = parsePlannerInput(event);
-  const time = new Date(input.time).toISOString();
-  const deps: DispatchDeps = {
+/** A planner outcome; `ignored` says why an event made no run (an alarm event not for us). */
+export type PlannerOutcome = DispatchOutcome & { readonly ignored?: string };
+
+export interface PlannerOptions {
+  /** Prefix of the size alarms the planner acts on. @default env DDB_BACKUP_SIZE_ALARM_PREFIX, else 'ddb-backup-size-' */
+  readonly alarmPrefix?: string;
+}
+
+function ignoredOutcome(reason: string, at: string): PlannerOutcome {
+  const request: PlanRequest = { policy: '', trigger: 'size', slot: '', requestedAt: at };
+  return { plan: { runId: '', request, jobs: [], results: [], problems: [] }, enqueued: 0, enqueueFailures: 0, published: false, ignored: reason };
+}
+
+function dispatchDeps(svc: Service): DispatchDeps {
+  return {
     policies: svc.policies,
     discovery: svc.discovery,
     runs: svc.ledger(),
@@ -52,6 +65,32 @@ export async function plannerHandler(event: unknown, svc: Service = getService()
     log: logger,
     backups: svc.backups,
   };
+}
+
+/**
+ * Thin adapter: rule tick -> planner core -> SQS FIFO jobs.
+ *
+ * Also takes EventBridge `CloudWatch Alarm State Change` events of the size alarms: an alarm of
+ * the prefix going into ALARM is a size job for exactly its (table, policy), slot
+ * `size:<state-change time>`, through the same dispatch (so the worker's cooldown and the
+ * ledger's idempotency apply). Any other alarm event is logged and ignored.
+ */
+export async function plannerHandler(event: unknown, svc: Service = getService(), opts: PlannerOptions = {}): Promise<PlannerOutcome> {
+  const alarm = readAlarmEvent(event, opts.alarmPrefix ?? (process.env[SIZE_ENV.ALARM_PREFIX] || SIZE_DEFAULTS.ALARM_PREFIX));
+  if (alarm.kind === 'ignored') {
+    logger.warn('alarm event ignored', { reason: alarm.reason });
+    return ignoredOutcome(alarm.reason, svc.clock.now().toISOString());
+  }
+  if (alarm.kind === 'fired') {
+    const req: PlanRequest = { policy: alarm.policy, trigger: 'size', slot: sizeSlot(alarm.time), requestedAt: alarm.time, table: alarm.table };
+    logger.info('size alarm fired', { alarm: alarm.alarmName, table: alarm.table, policy: alarm.policy, slot: req.slot, runId: runIdOfRequest(req) });
+    const outcome = await dispatchRun(dispatchDeps(svc), req);
+    logger.info('planned', { runId: outcome.plan.runId, jobs: outcome.plan.jobs.length, enqueued: outcome.enqueued, problems: outcome.plan.problems.length });
+    return outcome;
+  }
+  const input = parsePlannerInput(event);
+  const time = new Date(input.time).toISOString();
+  const deps = dispatchDeps(svc);
   const outcome =
     input.trigger === 'prune'
       ? await dispatchPlan(
@@ -69,7 +108,12 @@ export async function plannerHandler(event: unknown, svc: Service = getService()
   return outcome;
 }
 
-export const handler = async (event: unknown): Promise<{ runId: string; jobs: number; problems: number }> => {
+export const handler = async (event: unknown): Promise<{ runId: string; jobs: number; problems: number; ignored?: string }> => {
   const outcome = await plannerHandler(event);
-  return { runId: outcome.plan.runId, jobs: outcome.plan.jobs.length, problems: outcome.plan.problems.length };
+  return {
+    runId: outcome.plan.runId,
+    jobs: outcome.plan.jobs.length,
+    problems: outcome.plan.problems.length,
+    ...(outcome.ignored ? { ignored: outcome.ignored } : {}),
+  };
 };

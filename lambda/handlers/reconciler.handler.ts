@@ -1,0 +1,38 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createClients } from '../aws/clients';
+import { SIZE_RATES } from '../aws/alarms';
+import { RateLimits } from '../aws/limits';
+import { buildService, configFromEnv, type Service } from '../aws/service';
+import { runSizeTrigger, sizeConfigFromEnv, type SizeConfig } from '../aws/size-service';
+import type { SizeProbeReport } from '../core/size-probe';
+
+/**
+ * The size-alarm reconciler alone: makes the alarms of the prefix match the tags and policies
+ * (create, update on drift, delete), without publishing metrics or calling DescribeTable.
+ * The deployed service runs the same reconcile at the start of every probe run (SizeTrigger);
+ * this entry point is for running it on its own (another schedule, a tag-change rule, by hand).
+ */
+
+const logger = new Logger({ serviceName: 'ddb-backup-size-reconciler' });
+let service: Service | undefined;
+let config: SizeConfig | undefined;
+
+function getService(): Service {
+  service ??= buildService(createClients({ limits: new RateLimits(SIZE_RATES) }), configFromEnv());
+  return service;
+}
+
+export async function reconcilerHandler(
+  _event: unknown,
+  svc: Service = getService(),
+  cfg: SizeConfig = (config ??= sizeConfigFromEnv()),
+): Promise<SizeProbeReport> {
+  const report = await runSizeTrigger(svc, cfg, 'reconcile', logger);
+  logger.info('size alarms reconciled', { targets: report.targets.length, alarms: report.alarms, problems: report.problems.length });
+  return report;
+}
+
+export const handler = async (event: unknown) => {
+  const r = await reconcilerHandler(event);
+  return { targets: r.targets.length, alarms: r.alarms, problems: r.problems.length };
+};

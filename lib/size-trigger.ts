@@ -1,0 +1,307 @@
+import * as path from 'node:path';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DEFAULTS, ENV, SIZE_DEFAULTS, SIZE_ENV } from '../lambda/env';
+import { ALARM_PREFIX_PATTERN, ALARM_STATE_CHANGE } from '../lambda/core/size-alarms';
+import { acknowledgeRule, acknowledgeWildcardAction, acknowledgeWildcardResource } from './private/acknowledge';
+
+const PROJECT_ROOT = path.join(__dirname, '..');
+const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambda', 'handlers');
+
+/** Reconciling up to 500 alarms at CloudWatch's 3 PutMetricAlarm/s takes ~3 min; room to spare. */
+const PROBE_TIMEOUT = Duration.minutes(10);
+
+export interface SizeTriggerProps {
+  /** The service's planner: receives the size alarms' state changes (ALARM) from EventBridge. */
+  readonly planner: lambda.IFunction;
+
+  /**
+   * The ledger (read: the size recorded at each (table, policy)'s last backup is the growth
+   * baseline). When it is encrypted with a customer managed key, import it with that key.
+   */
+  readonly ledgerTable: dynamodb.ITable;
+
+  /**
+   * Topic for probe problems (invalid size policy, unreadable table).
+   *
+   * @default - problems are logged only
+   */
+  readonly topic?: sns.ITopic;
+
+  /**
+   * Key of the topic: the probe gets kms:Decrypt/GenerateDataKey* on it to publish.
+   *
+   * @default - no key grant
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Tag key that opts a table in.
+   *
+   * @default 'backup:policy' (DEFAULTS.TAG_KEY)
+   */
+  readonly tagKey?: string;
+
+  /**
+   * When the probe runs. Each run reconciles the alarms, then publishes the metrics.
+   *
+   * @default events.Schedule.rate(Duration.hours(1))
+   */
+  readonly probeSchedule?: events.Schedule;
+
+  /**
+   * Retention of the probe's log group.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * CloudWatch namespace of the size metrics.
+   *
+   * @default 'DynamoDBBackupService' (SIZE_DEFAULTS.METRIC_NAMESPACE)
+   */
+  readonly namespace?: string;
+
+  /**
+   * Prefix of the alarms the service owns: the reconciler deletes any alarm with it that no
+   * (table, policy) wants. Give each deployment in an account its own prefix.
+   *
+   * @default 'ddb-backup-size-' (SIZE_DEFAULTS.ALARM_PREFIX)
+   */
+  readonly alarmPrefix?: string;
+
+  /**
+   * Most PutMetricAlarm/DeleteAlarms calls per probe run (CloudWatch allows 3/s by default);
+   * further changes follow at the next run.
+   *
+   * @default 500
+   */
+  readonly maxAlarmWrites?: number;
+
+  /**
+   * Dead-letter queue for failed deliveries of both rules and failed asynchronous probe runs
+   * (the service's trigger DLQ, watched by its alarm).
+   *
+   * @default - none
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
+}
+
+/**
+ * Size-triggered backups. DynamoDB publishes no table-size metric, so a scheduled probe reads
+ * DescribeTable (whose TableSizeBytes AWS refreshes about every 6 hours) and publishes custom
+ * metrics; one CloudWatch alarm per (table, policy) with a `size` trigger watches the growth since
+ * the last backup; EventBridge sends the alarm's move into ALARM to the planner, which enqueues a
+ * size job for that table and policy.
+ */
+export class SizeTrigger extends Construct {
+  /** Reconciles the size alarms, then publishes the size metrics. */
+  public readonly probe: nodejs.NodejsFunction;
+  /** Runs the probe. */
+  public readonly probeRule: events.Rule;
+  /** Sends the size alarms' ALARM state changes to the planner. */
+  public readonly alarmRule: events.Rule;
+  public readonly namespace: string;
+  public readonly alarmPrefix: string;
+
+  constructor(scope: Construct, id: string, props: SizeTriggerProps) {
+    super(scope, id);
+    const errors: string[] = [];
+    this.node.addValidation({ validate: () => errors });
+
+    this.namespace = props.namespace ?? SIZE_DEFAULTS.METRIC_NAMESPACE;
+    this.alarmPrefix = props.alarmPrefix ?? SIZE_DEFAULTS.ALARM_PREFIX;
+    if (!ALARM_PREFIX_PATTERN.test(this.alarmPrefix)) {
+      errors.push(`alarmPrefix: must match ${ALARM_PREFIX_PATTERN.source}, got "${this.alarmPrefix}"`);
+    }
+    if (this.namespace.length < 1 || this.namespace.length > 255 || this.namespace.startsWith('AWS/') || !/^[\x20-\x7e]+$/.test(this.namespace)) {
+      errors.push(`namespace: must be 1-255 printable ASCII characters and not start with "AWS/", got "${this.namespace}"`);
+    }
+    const maxAlarmWrites = props.maxAlarmWrites ?? SIZE_DEFAULTS.MAX_ALARM_WRITES;
+    if (!Number.isInteger(maxAlarmWrites) || maxAlarmWrites < 1) {
+      errors.push(`maxAlarmWrites: must be a whole number >= 1, got ${maxAlarmWrites}`);
+    }
+    if (props.encryptionKey && !props.topic) {
+      errors.push('encryptionKey: is the topic\'s key; give it together with topic');
+    }
+    const tagKey = props.tagKey ?? DEFAULTS.TAG_KEY;
+    const stack = Stack.of(this);
+
+    // ---- the probe ------------------------------------------------------------------------------
+    const logGroup = new logs.LogGroup(this, 'ProbeLogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Own role without AWSLambdaBasicExecutionRole: logs go to this function's log group only.
+    const role = new iam.Role(this, 'ProbeRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'DynamoDB backups: size probe and alarm reconciler',
+    });
+    logGroup.grantWrite(role);
+
+    this.probe = new nodejs.NodejsFunction(this, 'Probe', {
+      entry: path.join(HANDLERS_DIR, 'probe.handler.ts'),
+      handler: 'handler',
+      description: 'DynamoDB backups: reconciles the size alarms and publishes table size and growth metrics',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: PROBE_TIMEOUT,
+      role,
+      logGroup,
+      deadLetterQueue: props.deadLetterQueue,
+      environment: {
+        [ENV.LEDGER_TABLE]: props.ledgerTable.tableName,
+        ...(props.topic ? { [ENV.TOPIC_ARN]: props.topic.topicArn } : {}),
+        [ENV.TAG_KEY]: tagKey,
+        [ENV.POLICY_PREFIX]: DEFAULTS.POLICY_PREFIX,
+        [ENV.TABLE_OVERRIDE_PREFIX]: DEFAULTS.TABLE_OVERRIDE_PREFIX,
+        [SIZE_ENV.ALARM_PREFIX]: this.alarmPrefix,
+        [SIZE_ENV.METRIC_NAMESPACE]: this.namespace,
+        [SIZE_ENV.MAX_ALARM_WRITES]: String(maxAlarmWrites),
+        POWERTOOLS_SERVICE_NAME: 'ddb-backup',
+      },
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        format: nodejs.OutputFormat.CJS,
+        externalModules: [],
+      },
+    });
+    acknowledgeRule(
+      this.probe,
+      'AwsSolutions-L1',
+      'nodejs22.x is pinned on purpose: it matches the esbuild target (node22) and the runtime the handlers are tested on; runtime upgrades are deliberate changes.',
+    );
+
+    // ---- permissions ----------------------------------------------------------------------------
+    const alarmArn = stack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: `${this.alarmPrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const tableArn = stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const parameterArn = stack.formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: `${ssmScope()}*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishSizeMetrics',
+        // PutMetricData has no resource type; the namespace condition is what scopes it.
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': this.namespace } },
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReconcileSizeAlarms',
+        actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms'],
+        resources: [alarmArn],
+      }),
+    );
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'DescribeTables', actions: ['dynamodb:DescribeTable'], resources: [tableArn] }));
+    // GetResources does not support resource-level permissions.
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'DiscoverTaggedTables', actions: ['tag:GetResources'], resources: ['*'] }));
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadPolicies',
+        actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
+        resources: [parameterArn],
+      }),
+    );
+    props.ledgerTable.grantReadData(role);
+    if (props.topic) props.topic.grantPublish(role);
+    if (props.encryptionKey) props.encryptionKey.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey*');
+
+    // ---- rules ----------------------------------------------------------------------------------
+    this.probeRule = new events.Rule(this, 'ProbeSchedule', {
+      description: 'DynamoDB backups: size probe (reconcile the size alarms, publish size metrics)',
+      schedule: props.probeSchedule ?? events.Schedule.rate(Duration.hours(1)),
+      targets: [
+        new targets.LambdaFunction(this.probe, {
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+          ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
+        }),
+      ],
+    });
+
+    this.alarmRule = new events.Rule(this, 'SizeAlarmToPlanner', {
+      description: `DynamoDB backups: size alarms (${this.alarmPrefix}*) going into ALARM -> planner`,
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: [ALARM_STATE_CHANGE],
+        detail: {
+          alarmName: [{ prefix: this.alarmPrefix }],
+          state: { value: ['ALARM'] },
+        },
+      },
+      targets: [
+        // The whole event: the planner reads the alarm name, dimensions and state-change time.
+        new targets.LambdaFunction(props.planner, {
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(2),
+          ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
+        }),
+      ],
+    });
+
+    // ---- cdk-nag acknowledgements (each with its reason) ----------------------------------------
+    acknowledgeWildcardResource(
+      role,
+      '*',
+      'tag:GetResources has no resource-level permissions (it discovers tables by tag), and cloudwatch:PutMetricData has no resource type; PutMetricData is limited to the service namespace by the cloudwatch:namespace condition.',
+    );
+    acknowledgeWildcardResource(
+      role,
+      alarmArn,
+      'The reconciler creates, updates and deletes one alarm per tagged table and policy, named at run time; the grant covers only alarms with the service prefix.',
+    );
+    acknowledgeWildcardResource(
+      role,
+      tableArn,
+      'DescribeTable (size and item count) on the tables discovered at run time by tag, so they cannot be listed at deploy time; scoped to DynamoDB tables of this account and region.',
+    );
+    acknowledgeWildcardResource(
+      role,
+      parameterArn,
+      'Reads the named policies (/dynamodb-backup/policies/*) and per-table overrides (/dynamodb-backup/tables/*), which operators add at run time; GetParametersByPath needs the path itself, hence the common prefix.',
+    );
+    if (props.encryptionKey) {
+      acknowledgeWildcardAction(
+        role,
+        'kms:GenerateDataKey*',
+        'KMS data-key actions for the single key that encrypts the notification topic, so the probe can publish its problems.',
+      );
+    }
+  }
+}
+
+/** SSM scope of the policy and override prefixes (their common path), without the leading slash. */
+function ssmScope(): string {
+  const a = DEFAULTS.POLICY_PREFIX;
+  const b = DEFAULTS.TABLE_OVERRIDE_PREFIX;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return a.slice(0, a.lastIndexOf('/', i - 1) + 1).replace(/^\//, '');
+}
