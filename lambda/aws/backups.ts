@@ -6,6 +6,8 @@ import {
   ListBackupsCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { RetryableError } from '../core/errors';
+import { parseBackupName } from '../core/naming';
 import { translateError } from './errors';
 import type { BackupApi, BackupInfo, CreatedBackup, TableFacts } from '../core/ports';
 
@@ -67,6 +69,7 @@ export class BackupsAdapter implements BackupApi {
   async listBackups(table?: string): Promise<BackupInfo[]> {
     const out: BackupInfo[] = [];
     let start: string | undefined;
+    const sent = new Set<string>();
     try {
       do {
         const page = await this.ddb.send(
@@ -79,17 +82,26 @@ export class BackupsAdapter implements BackupApi {
         );
         for (const b of page.BackupSummaries ?? []) {
           if (!b.BackupArn || !b.TableName) continue;
+          // Without a creation time, the time in our name; with neither, the entry is unusable
+          // for retention (dating it 1970 would make it the first to go), so it is left out.
+          const created = b.BackupCreationDateTime ?? parseBackupName(b.BackupName)?.time;
+          if (!created) continue;
           out.push({
             arn: b.BackupArn,
             name: b.BackupName,
             table: b.TableName,
-            createdAt: (b.BackupCreationDateTime ?? new Date(0)).toISOString(),
+            createdAt: created.toISOString(),
             status: b.BackupStatus ?? 'UNKNOWN',
             sizeBytes: b.BackupSizeBytes,
           });
         }
-        // A repeated cursor would loop forever; treat it as the end.
-        start = page.LastEvaluatedBackupArn && page.LastEvaluatedBackupArn !== start ? page.LastEvaluatedBackupArn : undefined;
+        start = page.LastEvaluatedBackupArn || undefined;
+        if (start) {
+          // A cursor seen before would loop forever, and a partial listing must never pass for
+          // the truth (reconciling would mark live backups as gone): fail, to be retried.
+          if (sent.has(start)) throw new RetryableError(`ListBackups ${table ?? '(account)'}: the cursor ${start} came back; listing abandoned`);
+          sent.add(start);
+        }
       } while (start);
     } catch (err) {
       throw translateError(err, table ?? '(account)', 'ListBackups');

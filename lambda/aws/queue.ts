@@ -15,28 +15,58 @@ export class JobQueue implements JobSink {
 
   async enqueue(jobs: readonly BackupJob[]): Promise<{ job: BackupJob; error: string }[]> {
     const failures: { job: BackupJob; error: string }[] = [];
-    for (let i = 0; i < jobs.length; i += 10) {
-      const batch = jobs.slice(i, i + 10);
+    for (const batch of batchesOf(jobs)) {
       try {
         const out = await this.sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: this.queueUrl,
-            Entries: batch.map((job, idx) => ({
+            Entries: batch.map(({ job, body }, idx) => ({
               Id: String(idx),
-              MessageBody: JSON.stringify(job),
+              MessageBody: body,
               MessageGroupId: job.table,
               MessageDeduplicationId: dedupeId(job),
             })),
           }),
         );
         for (const f of out.Failed ?? []) {
-          const job = batch[Number(f.Id)];
-          if (job) failures.push({ job, error: `${f.Code ?? 'error'}: ${f.Message ?? ''}`.trim() });
+          const entry = batch[Number(f.Id)];
+          if (entry) failures.push({ job: entry.job, error: `${f.Code ?? 'error'}: ${f.Message ?? ''}`.trim() });
         }
       } catch (err) {
-        for (const job of batch) failures.push({ job, error: errorMessage(err) });
+        for (const { job } of batch) failures.push({ job, error: errorMessage(err) });
       }
     }
     return failures;
   }
+}
+
+/** SQS takes at most 10 messages and 256 KiB (all bodies together) per SendMessageBatch. */
+const MAX_BATCH_ENTRIES = 10;
+const MAX_BATCH_BYTES = 250 * 1024;
+
+/** Groups jobs into batches within both SQS limits; a job listing too large alone is sent without it. */
+export function batchesOf(jobs: readonly BackupJob[]): { job: BackupJob; body: string }[][] {
+  const batches: { job: BackupJob; body: string }[][] = [];
+  let current: { job: BackupJob; body: string }[] = [];
+  let bytes = 0;
+  for (const original of jobs) {
+    let job = original;
+    let body = JSON.stringify(job);
+    if (Buffer.byteLength(body) > MAX_BATCH_BYTES) {
+      // The worker falls back to the ledger when a job carries no listing.
+      const { listing: _listing, listedAt: _listedAt, ...rest } = job;
+      job = rest;
+      body = JSON.stringify(job);
+    }
+    const size = Buffer.byteLength(body);
+    if (current.length > 0 && (current.length >= MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push({ job, body });
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
 }

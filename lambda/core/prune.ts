@@ -186,17 +186,9 @@ export async function pruneTable(deps: PruneDeps, req: PruneRequest): Promise<Pr
   for (const d of plan.delete) {
     // Belt and braces: the planner already ignores anything whose name is not ours.
     if (!parseBackupName(d.name)) continue;
+    let result: 'deleted' | 'gone';
     try {
-      const result = await deps.backups.deleteBackup(d.arn);
-      const rec = recordByArn.get(d.arn);
-      if (rec) {
-        await deps.ledger.setBackupStatus(rec, 'DELETED', {
-          at: deps.clock.now().toISOString(),
-          reason: result === 'deleted' ? `pruned: ${d.reasons.join(', ')}` : 'already gone when pruning',
-        });
-      }
-      outcome.deleted.push(d.arn);
-      log.info('pruned backup', { table: req.table, policy: req.policy, backupArn: d.arn, result });
+      result = await deps.backups.deleteBackup(d.arn);
     } catch (err) {
       const reason = errorMessage(err);
       if (err instanceof RetryableError) {
@@ -207,6 +199,21 @@ export async function pruneTable(deps: PruneDeps, req: PruneRequest): Promise<Pr
         outcome.failed.push({ arn: d.arn, reason });
         log.error('prune failed', { table: req.table, policy: req.policy, backupArn: d.arn, reason });
       }
+      continue;
+    }
+    outcome.deleted.push(d.arn);
+    log.info('pruned backup', { table: req.table, policy: req.policy, backupArn: d.arn, result });
+    const rec = recordByArn.get(d.arn);
+    // A record already DELETED keeps its first deletion time and reason.
+    if (!rec || rec.status === 'DELETED') continue;
+    try {
+      await deps.ledger.setBackupStatus(rec, 'DELETED', {
+        at: deps.clock.now().toISOString(),
+        reason: result === 'deleted' ? `pruned: ${d.reasons.join(', ')}` : 'already gone when pruning',
+      });
+    } catch (err) {
+      // The backup is gone either way; the next sweep's reconciliation corrects the record.
+      log.warn('could not mark a pruned backup in the ledger', { table: req.table, backupArn: d.arn, error: errorMessage(err) });
     }
   }
   return outcome;
