@@ -19,6 +19,7 @@ import type { BackupJob, JobResult } from '../core/jobs';
 import type { RunHeader, RunLedger } from '../core/runs';
 import { retryableOr } from './errors';
 import type { LedgerBackupRecord, LedgerPort, LedgerStatus, TableState } from '../core/ports';
+import type { TableSettings } from '../core/restore';
 
 /**
  * The ledger: one DynamoDB table (pk, sk) holding
@@ -440,5 +441,54 @@ export class Ledger implements LedgerPort, RunLedger {
       }
     }
     return out;
+  }
+
+  // ---- table settings snapshots (restore fidelity when the source table is gone) ----
+
+  /** Stores the latest settings snapshot of a table: pk=TABLE#<table> sk=SETTINGS (one per table, overwritten). */
+  async putSettingsSnapshot(table: string, settings: TableSettings, at: Date): Promise<void> {
+    await this.call(() => this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: tablePk(table), sk: 'SETTINGS', table, capturedAt: at.toISOString(), settings },
+      }),
+    ));
+  }
+
+  /** The latest settings snapshot of a table, with when it was captured; undefined when none was stored. */
+  async getSettingsSnapshot(table: string): Promise<{ settings: TableSettings; capturedAt: string } | undefined> {
+    const out = await this.call(() => this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: tablePk(table), sk: 'SETTINGS' }, ConsistentRead: true }),
+    ));
+    const item = out.Item as { settings?: TableSettings; capturedAt?: string } | undefined;
+    return item?.settings ? { settings: item.settings, capturedAt: item.capturedAt ?? item.settings.capturedAt } : undefined;
+  }
+
+  // ---- change trigger (issue #5): the baseline of the change counter ----
+
+  /**
+   * Resets the table's change counter "since the last backup": sets the baseline to the cumulative
+   * counts at this moment, in one UpdateItem on pk=TABLE#<table> sk=CHANGES. Call it right after
+   * recordBackup (any trigger): changes counted before it are covered by the backup, later ones
+   * count toward the next. A table without a counter item (no stream counting) is left alone.
+   */
+  async markChangesBaseline(table: string, now: Date): Promise<'marked' | 'no-counter'> {
+    try {
+      await this.call(() => this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: tablePk(table), sk: 'CHANGES' },
+          UpdateExpression:
+            'SET baselineInserts = if_not_exists(#i, :zero), baselineModifies = if_not_exists(#m, :zero), baselineRemoves = if_not_exists(#r, :zero), baselineAt = :now',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#i': 'inserts', '#m': 'modifies', '#r': 'removes' },
+          ExpressionAttributeValues: { ':zero': 0, ':now': now.toISOString() },
+        }),
+      ));
+      return 'marked';
+    } catch (err) {
+      if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return 'no-counter';
+      throw err;
+    }
   }
 }

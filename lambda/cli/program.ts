@@ -12,6 +12,7 @@ import { runInProcess } from '../core/run';
 import { sweepInProcess } from '../core/sweep';
 import { countResults } from '../core/summary';
 import { humanBytes, renderTable } from './output';
+import { registerOperatorCommands } from './operator';
 
 /** Exit codes a script can rely on. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
@@ -39,7 +40,7 @@ export interface CliContext {
 
 /** Command modules (`lambda/cli/*.ts`) register here: `(program, ctx) => void`. */
 export type RegisterCommands = (program: Command, ctx: CliContext) => void;
-const extraCommands: RegisterCommands[] = [];
+const extraCommands: RegisterCommands[] = [registerOperatorCommands];
 
 export interface GlobalOpts {
   endpoint?: string;

@@ -1,0 +1,162 @@
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import {
+  DIGEST_FLAGS,
+  coverageReport,
+  digestMessage,
+  digestSubject,
+  flaggedTables,
+  type CoverageFlag,
+  type CoverageReport,
+  type PolicyFacts,
+  type TableFactsForCoverage,
+} from '../core/coverage';
+import { errorMessage } from '../core/errors';
+import { parseBackupName } from '../core/naming';
+import type { BackupInfo } from '../core/ports';
+import { retryableOr } from './errors';
+import { describePitr } from './pitr';
+import type { Service } from './service';
+import { findTable } from './restore';
+
+/** Every table of the account and region: ListTables, every page (100 per page). */
+export async function listAllTables(svc: Pick<Service, 'clients'>): Promise<string[]> {
+  const out: string[] = [];
+  let start: string | undefined;
+  try {
+    do {
+      const page = await svc.clients.dynamodb.send(new ListTablesCommand({ Limit: 100, ...(start ? { ExclusiveStartTableName: start } : {}) }));
+      out.push(...(page.TableNames ?? []));
+      start = page.LastEvaluatedTableName && page.LastEvaluatedTableName !== start ? page.LastEvaluatedTableName : undefined;
+    } while (start);
+  } catch (err) {
+    throw retryableOr(err, 'ListTables');
+  }
+  return out;
+}
+
+/** `name` or a `prefix*` glob. */
+export function matchesAny(table: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => (p.endsWith('*') ? table.startsWith(p.slice(0, -1)) : table === p));
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+export interface CoverageOptions {
+  /** Tables to leave out of the report (`name` or `prefix*`). */
+  readonly ignore?: readonly string[];
+  /** Only these tables. */
+  readonly only?: readonly string[];
+  readonly concurrency?: number;
+}
+
+/** Gathers the facts of one table: stream, PITR, and per policy its effective policy and last backup. */
+async function tableFacts(svc: Service, table: string, policyNames: readonly string[]): Promise<TableFactsForCoverage> {
+  const errors: string[] = [];
+  const ddb = svc.clients.dynamodb;
+  const described = await findTable(ddb, table).catch((err: unknown) => {
+    errors.push(`DescribeTable: ${errorMessage(err)}`);
+    return undefined;
+  });
+  const pitr = await describePitr(ddb, table).catch((err: unknown) => {
+    errors.push(`DescribeContinuousBackups: ${errorMessage(err)}`);
+    return undefined;
+  });
+  const ledger = svc.config.ledgerTable ? svc.ledger() : undefined;
+  let listed: BackupInfo[] | undefined;
+  const policies: PolicyFacts[] = [];
+  for (const name of policyNames) {
+    let facts: PolicyFacts = { name };
+    try {
+      const eff = await svc.policies.getEffective(name, table);
+      facts = { name, policy: eff.policy };
+    } catch (err) {
+      facts = { name, error: errorMessage(err) };
+    }
+    if (ledger) {
+      try {
+        const st = await ledger.getState(table, name);
+        if (st) {
+          facts = {
+            ...facts,
+            ...(st.lastBackupAt ? { lastBackupAt: st.lastBackupAt } : {}),
+            ...(st.lastAttemptStatus ? { lastAttemptStatus: st.lastAttemptStatus } : {}),
+            ...(st.lastError ? { lastError: st.lastError } : {}),
+          };
+        }
+      } catch (err) {
+        errors.push(`ledger: ${errorMessage(err)}`);
+      }
+    }
+    if (!facts.lastBackupAt) {
+      try {
+        listed ??= await svc.backups.listBackups(table);
+        const newest = listed
+          .filter((b) => b.status === 'AVAILABLE' && parseBackupName(b.name)?.policy === name)
+          .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+        if (newest) facts = { ...facts, lastBackupAt: newest.createdAt };
+      } catch (err) {
+        errors.push(`ListBackups: ${errorMessage(err)}`);
+      }
+    }
+    policies.push(facts);
+  }
+  return {
+    table,
+    policies,
+    ...(pitr ? { pitr } : {}),
+    ...(described ? { streamEnabled: described.StreamSpecification?.StreamEnabled ?? false } : {}),
+    ...(errors.length ? { errors } : {}),
+  };
+}
+
+/**
+ * The coverage report of every table in the account and region (ListTables, every page), with
+ * its policies from the opt-in tag (GetResources). A table whose facts cannot all be read is
+ * still reported, with the errors.
+ */
+export async function collectCoverage(svc: Service, opts: CoverageOptions = {}): Promise<CoverageReport> {
+  const [all, tagged] = await Promise.all([listAllTables(svc), svc.discovery.discover()]);
+  const policiesOf = new Map(tagged.map((t) => [t.table, t.policies]));
+  const tables = all
+    .filter((t) => !opts.ignore || !matchesAny(t, opts.ignore))
+    .filter((t) => !opts.only || opts.only.includes(t));
+  const facts = await mapLimit(tables, opts.concurrency ?? 4, (t) => tableFacts(svc, t, policiesOf.get(t) ?? []));
+  return coverageReport(facts, svc.clock.now());
+}
+
+/** Publishes the flagged tables as one SNS message; undefined (nothing sent) when none is flagged. */
+export async function publishDigest(
+  svc: Service,
+  report: CoverageReport,
+  flags: readonly CoverageFlag[] = DIGEST_FLAGS,
+): Promise<{ messageId?: string; flagged: number }> {
+  const flagged = flaggedTables(report, flags).length;
+  if (flagged === 0 || !svc.config.topicArn) return { flagged };
+  let maxTables = 500;
+  let message = digestMessage(report, flags, maxTables);
+  while (Buffer.byteLength(message) > 240 * 1024 && maxTables > 1) {
+    maxTables = Math.floor(maxTables / 2);
+    message = digestMessage(report, flags, maxTables);
+  }
+  const out = await svc.clients.sns.send(
+    new PublishCommand({
+      TopicArn: svc.config.topicArn,
+      Subject: digestSubject(report, flags),
+      Message: message,
+      MessageAttributes: { kind: { DataType: 'String', StringValue: 'coverage' } },
+    }),
+  );
+  return { messageId: out.MessageId, flagged };
+}

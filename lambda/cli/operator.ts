@@ -1,0 +1,479 @@
+/**
+ * The operator's commands: restore (with fidelity), restore-settings, snapshot-settings, status,
+ * backups describe|delete, pitr apply. Registered in program.ts through `extraCommands`.
+ */
+import { DescribeBackupCommand } from '@aws-sdk/client-dynamodb';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { collectCoverage } from '../aws/coverage';
+import { ensurePitr } from '../aws/pitr';
+import { NoBackupError, TargetExistsError, findTable, sourceSettings, startRestore } from '../aws/restore';
+import type { Service } from '../aws/service';
+import { applySettings, captureSettings, settingsClients, waitForActive, type SettingsClients } from '../aws/table-settings';
+import { DIGEST_FLAGS, humanMinutes, type CoverageReport } from '../core/coverage';
+import { TableNotFoundError, UsageError, errorMessage } from '../core/errors';
+import { parseBackupName } from '../core/naming';
+import {
+  SETTING_NAMES,
+  overrideProblem,
+  settingsReport,
+  type RestoreOverrides,
+  type RestoreSource,
+  type SettingName,
+  type SettingResult,
+  type SettingsReport,
+} from '../core/restore';
+import { tableNameFromArn } from '../core/tags';
+import { DEFAULTS } from '../env';
+import { renderTable } from './output';
+import { EXIT, policyNameArg, tableNameArg, type CliContext, type GlobalOpts, type RegisterCommands } from './program';
+
+function positiveInt(max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`must be a whole number from 1 to ${max}`);
+    return n;
+  };
+}
+
+function isoTime(v: string): Date {
+  const d = new Date(v);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(d.getTime())) throw new InvalidArgumentError(`not an ISO 8601 time: "${v}"`);
+  return d;
+}
+
+function backupArnArg(v: string): string {
+  if (!/^arn:aws[\w-]*:dynamodb:[\w-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}\/backup\/[\w.-]+$/.test(v)) {
+    throw new InvalidArgumentError(`not a DynamoDB backup ARN: "${v}"`);
+  }
+  return v;
+}
+
+function collect(v: string, prev: unknown): string[] {
+  return [...(Array.isArray(prev) ? (prev as string[]) : []), v];
+}
+
+function settingList(v: string): SettingName[] {
+  const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = names.filter((n) => !(SETTING_NAMES as readonly string[]).includes(n));
+  if (bad.length > 0) throw new InvalidArgumentError(`unknown setting(s) ${bad.join(', ')}; known: ${SETTING_NAMES.join(', ')}`);
+  return names as SettingName[];
+}
+
+/** The clients for settings: the service's DynamoDB client plus Application Auto Scaling at the same endpoint. */
+function clientsFor(ctx: CliContext, cmd: Command, svc: Service): SettingsClients {
+  const g = cmd.optsWithGlobals<GlobalOpts>();
+  return settingsClients(svc.clients, { endpoint: g.endpoint, region: g.region, counter: ctx.counter });
+}
+
+function ledgerIfAny(svc: Service) {
+  return svc.config.ledgerTable ? svc.ledger() : undefined;
+}
+
+function tagKeyOf(svc: Service): string {
+  return svc.config.tagKey || DEFAULTS.TAG_KEY;
+}
+
+function printSettings(ctx: CliContext, target: string, report: SettingsReport): void {
+  ctx.io.out(
+    renderTable(
+      ['setting', 'outcome', 'detail'],
+      report.results.map((r) => [r.setting, r.outcome, r.detail]),
+    ),
+  );
+  ctx.io.out(`settings on ${target}: ${report.applied} applied, ${report.skipped} skipped, ${report.failed} failed`);
+}
+
+function progress(ctx: CliContext, table: string) {
+  return (state: string, ms: number) => ctx.io.err(`${table}: ${state} (${Math.round(ms / 1000)} s)`);
+}
+
+export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
+  const { io } = ctx;
+
+  // ---- restore ----
+  program
+    .command('restore')
+    .description(
+      'restore a table into a NEW table (never over an existing one) from a backup or a point in time; with --wait, re-apply the settings a restore drops',
+    )
+    .requiredOption('--table <name>', 'source table', tableNameArg)
+    .requiredOption('--target <name>', 'new table to create; refused if it exists', tableNameArg)
+    .option('--latest', "newest AVAILABLE backup of the service's own (ledger, then ListBackups)")
+    .option('--backup-arn <arn>', 'this backup', backupArnArg)
+    .option('--point-in-time <iso>', 'PITR restore to this time (ISO 8601)', isoTime)
+    .option('--latest-restorable', 'PITR restore to the latest restorable time')
+    .addOption(new Option('--billing-mode <mode>', 'billing mode of the new table').choices(['PAY_PER_REQUEST', 'PROVISIONED']))
+    .option('--read <n>', 'read capacity (with --billing-mode PROVISIONED)', positiveInt(400000))
+    .option('--write <n>', 'write capacity (with --billing-mode PROVISIONED)', positiveInt(400000))
+    .addOption(new Option('--sse <type>', 'encryption of the new table').choices(['DEFAULT', 'KMS']))
+    .option('--kms-key <id>', 'KMS key (with --sse KMS; default: the AWS managed key)')
+    .addOption(new Option('--no-gsi <name>', 'leave this global secondary index out (repeatable)').argParser(collect))
+    .option('--keep-policy-tag', 'keep the backup policy tag on the new table (it is dropped by default)')
+    .option('--wait', 'wait until the new table is ACTIVE, then re-apply the settings')
+    .option('--timeout-minutes <n>', 'how long --wait waits (default 120)', positiveInt(24 * 60))
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        opts: {
+          table: string;
+          target: string;
+          latest?: boolean;
+          backupArn?: string;
+          pointInTime?: Date;
+          latestRestorable?: boolean;
+          billingMode?: 'PAY_PER_REQUEST' | 'PROVISIONED';
+          read?: number;
+          write?: number;
+          sse?: 'DEFAULT' | 'KMS';
+          kmsKey?: string;
+          gsi?: boolean | string[];
+          keepPolicyTag?: boolean;
+          wait?: boolean;
+          timeoutMinutes?: number;
+          json?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const chosen = [opts.latest, opts.backupArn, opts.pointInTime, opts.latestRestorable].filter((x) => x !== undefined && x !== false);
+        if (chosen.length !== 1) throw new UsageError('choose exactly one of --latest, --backup-arn, --point-in-time, --latest-restorable');
+        if (opts.target === opts.table) throw new UsageError('--target must differ from --table: a restore only ever creates a new table');
+        const source: RestoreSource = opts.latest
+          ? { kind: 'latest' }
+          : opts.backupArn
+            ? { kind: 'backup', backupArn: opts.backupArn }
+            : opts.pointInTime
+              ? { kind: 'point-in-time', time: opts.pointInTime }
+              : { kind: 'latest-restorable' };
+        const overrides: RestoreOverrides = {
+          ...(opts.billingMode ? { billingMode: opts.billingMode } : {}),
+          ...(opts.read !== undefined ? { read: opts.read } : {}),
+          ...(opts.write !== undefined ? { write: opts.write } : {}),
+          ...(opts.sse || opts.kmsKey ? { sse: { type: opts.sse ?? 'DEFAULT', ...(opts.kmsKey ? { kmsKey: opts.kmsKey } : {}) } } : {}),
+          ...(Array.isArray(opts.gsi) ? { excludeIndexes: opts.gsi } : {}),
+        };
+        const problem = overrideProblem(overrides);
+        if (problem) throw new UsageError(problem);
+
+        const svc = ctx.service(cmd);
+        const clients = clientsFor(ctx, cmd, svc);
+        const ledger = ledgerIfAny(svc);
+        let settings: Awaited<ReturnType<typeof sourceSettings>>;
+        let started;
+        try {
+          // Refuse before reading anything else: the target is left untouched.
+          if (await findTable(svc.clients.dynamodb, opts.target)) throw new TargetExistsError(opts.target);
+          settings = await sourceSettings(clients, ledger, opts.table);
+          started = await startRestore(
+            { ddb: svc.clients.dynamodb, backups: svc.backups, ledger },
+            { table: opts.table, target: opts.target, source, overrides },
+            settings.settings?.indexes,
+          );
+        } catch (err) {
+          if (err instanceof TargetExistsError || err instanceof NoBackupError || err instanceof TableNotFoundError) {
+            io.err(`error: ${err.message}`);
+            ctx.fail(EXIT.FAILED);
+            return;
+          }
+          throw err;
+        }
+        const from =
+          started.kind === 'backup'
+            ? `backup ${started.backup!.backupName ?? ''} ${started.backup!.backupArn} (created ${started.backup!.createdAt ?? '?'}, chosen via ${started.backup!.via})`
+            : started.useLatestRestorableTime
+              ? 'the latest restorable time'
+              : `point in time ${started.restoreDateTime}`;
+        if (!opts.json) {
+          io.err(`restore started: ${opts.table} -> ${opts.target} from ${from}`);
+          io.err(
+            settings.origin === 'live'
+              ? `settings: from the live source table ${opts.table}`
+              : `settings: ${settings.origin === 'snapshot' ? '' : 'none: '}${settings.note ?? ''}`,
+          );
+        }
+        let report: SettingsReport | undefined;
+        let status = started.tableStatus;
+        if (opts.wait) {
+          const t = await waitForActive(svc.clients.dynamodb, opts.target, {
+            maxWaitMs: (opts.timeoutMinutes ?? 120) * 60_000,
+            onState: opts.json ? undefined : progress(ctx, opts.target),
+          });
+          status = t.TableStatus ?? status;
+          if (settings.settings) {
+            const results = await applySettings(clients, opts.target, settings.settings, {
+              tagKey: tagKeyOf(svc),
+              keepPolicyTag: opts.keepPolicyTag,
+              onProgress: opts.json ? undefined : (l) => io.err(l),
+            });
+            report = settingsReport(results);
+            if (report.failed > 0) ctx.fail(EXIT.FAILED);
+          } else {
+            ctx.fail(EXIT.FAILED);
+          }
+        }
+        if (opts.json) {
+          io.out(
+            JSON.stringify({
+              table: opts.table,
+              target: opts.target,
+              restore: started,
+              status,
+              settingsOrigin: settings.origin,
+              ...(settings.note ? { settingsNote: settings.note } : {}),
+              ...(report ? { settings: report } : {}),
+              ...(opts.wait ? {} : { next: `ddb-backup restore-settings --table ${opts.target} --from ${opts.table}` }),
+            }),
+          );
+          return;
+        }
+        if (!opts.wait) {
+          io.out(`restore of ${opts.target} started (${status}).`);
+          io.out(`Settings are not re-applied yet. Once it is ACTIVE, run: ddb-backup restore-settings --table ${opts.target} --from ${opts.table}`);
+          return;
+        }
+        if (report) printSettings(ctx, opts.target, report);
+        else io.out(`restored ${opts.target} (${status}); no settings to re-apply: ${settings.note ?? ''}`);
+      },
+    );
+
+  // ---- restore-settings ----
+  program
+    .command('restore-settings')
+    .description("re-apply a source table's settings (live, or the ledger's snapshot when it is gone) to a restored table; waits until it is ACTIVE")
+    .requiredOption('--table <name>', 'restored table to configure', tableNameArg)
+    .requiredOption('--from <name>', 'source table whose settings to copy', tableNameArg)
+    .option('--keep-policy-tag', 'copy the backup policy tag too')
+    .option('--only <settings>', `comma-separated subset of: ${SETTING_NAMES.join(',')}`, settingList)
+    .option('--timeout-minutes <n>', 'how long to wait for ACTIVE (default 120)', positiveInt(24 * 60))
+    .option('--json', 'print JSON')
+    .action(
+      async (opts: { table: string; from: string; keepPolicyTag?: boolean; only?: SettingName[]; timeoutMinutes?: number; json?: boolean }, cmd: Command) => {
+        if (opts.table === opts.from) throw new UsageError('--table and --from must differ');
+        const svc = ctx.service(cmd);
+        const clients = clientsFor(ctx, cmd, svc);
+        if (!(await findTable(svc.clients.dynamodb, opts.table))) {
+          io.err(`error: table "${opts.table}" does not exist`);
+          ctx.fail(EXIT.FAILED);
+          return;
+        }
+        const settings = await sourceSettings(clients, ledgerIfAny(svc), opts.from);
+        if (!settings.settings) {
+          io.err(`error: no settings to apply: ${settings.note ?? ''}`);
+          ctx.fail(EXIT.FAILED);
+          return;
+        }
+        if (!opts.json && settings.note) io.err(settings.note);
+        await waitForActive(svc.clients.dynamodb, opts.table, {
+          maxWaitMs: (opts.timeoutMinutes ?? 120) * 60_000,
+          onState: opts.json ? undefined : progress(ctx, opts.table),
+        });
+        const results: SettingResult[] = await applySettings(clients, opts.table, settings.settings, {
+          tagKey: tagKeyOf(svc),
+          keepPolicyTag: opts.keepPolicyTag,
+          only: opts.only,
+          onProgress: opts.json ? undefined : (l) => io.err(l),
+        });
+        const report = settingsReport(results);
+        if (report.failed > 0) ctx.fail(EXIT.FAILED);
+        if (opts.json) io.out(JSON.stringify({ table: opts.table, from: opts.from, settingsOrigin: settings.origin, settings: report }));
+        else printSettings(ctx, opts.table, report);
+      },
+    );
+
+  // ---- snapshot-settings ----
+  program
+    .command('snapshot-settings')
+    .description("capture a table's settings (tags, TTL, stream, PITR, auto scaling, ...) and store them in the ledger for a later restore")
+    .requiredOption('--table <name>', 'table to capture', tableNameArg)
+    .option('--json', 'print the snapshot as JSON')
+    .action(async (opts: { table: string; json?: boolean }, cmd: Command) => {
+      const svc = ctx.service(cmd);
+      const ledger = svc.ledger();
+      const now = svc.clock.now();
+      const settings = await captureSettings(clientsFor(ctx, cmd, svc), opts.table, now);
+      await ledger.putSettingsSnapshot(opts.table, settings, now);
+      if (opts.json) {
+        io.out(JSON.stringify({ table: opts.table, capturedAt: settings.capturedAt, settings }));
+        return;
+      }
+      const unreadable = Object.entries(settings.unreadable ?? {});
+      io.out(`stored the settings of ${opts.table} in ${ledger.tableName} (captured ${settings.capturedAt})`);
+      for (const [name, why] of unreadable) io.err(`note: ${name} could not be read: ${why}`);
+    });
+
+  // ---- status ----
+  program
+    .command('status')
+    .description('coverage of every table in the account and region: policies, last backup vs RPO, PITR, and flags')
+    .option('--table <name>', 'only this table (repeatable)', collect)
+    .option('--ignore <pattern>', 'leave out tables: a name or a prefix* (repeatable)', collect)
+    .option('--strict', `exit 1 when any table is flagged ${DIGEST_FLAGS.join('/')}`)
+    .option('--json', 'print JSON')
+    .action(async (opts: { table?: string[]; ignore?: string[]; strict?: boolean; json?: boolean }, cmd: Command) => {
+      const svc = ctx.service(cmd);
+      const report: CoverageReport = await collectCoverage(svc, { only: opts.table, ignore: opts.ignore });
+      if (opts.strict && report.tables.some((t) => t.flags.some((f) => DIGEST_FLAGS.includes(f)))) ctx.fail(EXIT.FAILED);
+      if (opts.json) {
+        io.out(JSON.stringify(report));
+        return;
+      }
+      if (report.tables.length === 0) {
+        io.out('no tables');
+        return;
+      }
+      io.out(
+        renderTable(
+          ['table', 'policies (last backup / RPO)', 'PITR', 'flags'],
+          report.tables.map((t) => [
+            t.table,
+            t.policies
+              .map((p) => `${p.name}: ${p.ageMinutes !== undefined ? `${humanMinutes(p.ageMinutes)} ago` : 'never'}${p.rpoMinutes ? ` / ${humanMinutes(p.rpoMinutes)}` : ''}${p.error ? ' (policy error)' : ''}`)
+              .join('\n') || '-',
+            t.pitr ? (t.pitr.enabled ? `on, ${t.pitr.recoveryPeriodDays ?? 35} d` : 'off') : '?',
+            t.flags.join(' ') || 'ok',
+          ]),
+        ),
+      );
+      for (const t of report.tables) for (const r of t.reasons) if (t.flags.length > 0 && r !== 'no backup policy tag') io.err(`${t.table}: ${r}`);
+      const c = report.counts;
+      io.out(
+        `${c.tables} table(s): ${c.ok} ok, ${c.UNPROTECTED} unprotected, ${c.STALE} stale, ${c.FAILING} failing, ${c.NO_STREAM} without stream, ${c.PITR_DRIFT} PITR drift, ${c.POLICY_ERROR} policy errors`,
+      );
+    });
+
+  // ---- backups describe / delete ----
+  const backups = program.commands.find((c) => c.name() === 'backups') ?? program.command('backups');
+
+  const findRecord = async (svc: Service, table: string | undefined, arn: string) => {
+    const ledger = ledgerIfAny(svc);
+    if (!ledger || !table) return undefined;
+    return (await ledger.listBackupRecords(table)).find((r) => r.backupArn === arn);
+  };
+
+  backups
+    .command('describe')
+    .description('a backup as DynamoDB describes it, with its ledger record')
+    .requiredOption('--backup-arn <arn>', 'backup ARN', backupArnArg)
+    .option('--json', 'print JSON')
+    .action(async (opts: { backupArn: string; json?: boolean }, cmd: Command) => {
+      const svc = ctx.service(cmd);
+      let description;
+      try {
+        description = (await svc.clients.dynamodb.send(new DescribeBackupCommand({ BackupArn: opts.backupArn }))).BackupDescription;
+      } catch (err) {
+        if ((err as { name?: string }).name !== 'BackupNotFoundException') throw err;
+      }
+      const table = description?.SourceTableDetails?.TableName ?? tableNameFromArn(opts.backupArn);
+      const found = await findRecord(svc, table, opts.backupArn);
+      const ledgerRecord = found ? (({ pk: _pk, sk: _sk, ...r }) => r)(found) : undefined;
+      if (!description) {
+        io.err(`error: no backup ${opts.backupArn}${ledgerRecord ? ' (the ledger still has a record of it)' : ''}`);
+        ctx.fail(EXIT.FAILED);
+      }
+      const d = description?.BackupDetails;
+      const parsed = parseBackupName(d?.BackupName);
+      if (opts.json) {
+        io.out(JSON.stringify({ backup: description ?? null, ownedByService: Boolean(parsed), ledger: ledgerRecord ?? null }));
+        return;
+      }
+      if (!description) return;
+      const rows: [string, string | number | undefined][] = [
+        ['arn', d?.BackupArn],
+        ['name', d?.BackupName],
+        ['table', table],
+        ['status', d?.BackupStatus],
+        ['type', d?.BackupType],
+        ['created', d?.BackupCreationDateTime?.toISOString()],
+        ['size (bytes)', d?.BackupSizeBytes],
+        ['items', description.SourceTableDetails?.ItemCount],
+        ['owned by the service', parsed ? `yes (policy ${parsed.policy}, trigger ${parsed.trigger})` : 'no'],
+        ['ledger', ledgerRecord ? `${String(ledgerRecord.status)} (policy ${String(ledgerRecord.policy)}, slot ${String(ledgerRecord.slot)})` : 'no record'],
+      ];
+      io.out(renderTable(['field', 'value'], rows.map(([k, v]) => [k, v])));
+    });
+
+  backups
+    .command('delete')
+    .description("delete one backup: only the service's own (--force for others), never without --yes")
+    .requiredOption('--backup-arn <arn>', 'backup ARN', backupArnArg)
+    .option('--yes', 'really delete it')
+    .option('--force', "also delete a backup the service did not create, or the table's newest AVAILABLE one of the service's")
+    .option('--json', 'print JSON')
+    .action(async (opts: { backupArn: string; yes?: boolean; force?: boolean; json?: boolean }, cmd: Command) => {
+      const refuse = (why: string) => {
+        if (opts.json) io.out(JSON.stringify({ backupArn: opts.backupArn, deleted: false, refused: why }));
+        io.err(`error: refusing to delete ${opts.backupArn}: ${why}`);
+        ctx.fail(EXIT.FAILED);
+      };
+      if (!opts.yes) return refuse('pass --yes to confirm');
+      const svc = ctx.service(cmd);
+      let description;
+      try {
+        description = (await svc.clients.dynamodb.send(new DescribeBackupCommand({ BackupArn: opts.backupArn }))).BackupDescription;
+      } catch (err) {
+        if ((err as { name?: string }).name !== 'BackupNotFoundException') throw err;
+      }
+      if (!description) return refuse('no such backup');
+      const name = description.BackupDetails?.BackupName;
+      const table = description.SourceTableDetails?.TableName ?? tableNameFromArn(opts.backupArn);
+      if (!parseBackupName(name) && !opts.force) return refuse(`the service did not create it (name "${name ?? ''}"); --force deletes it anyway`);
+      if (!opts.force && table && description.BackupDetails?.BackupStatus === 'AVAILABLE') {
+        const newest = (await svc.backups.listBackups(table))
+          .filter((b) => b.status === 'AVAILABLE' && parseBackupName(b.name))
+          .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+        if (newest?.arn === opts.backupArn) {
+          return refuse(`it is the newest AVAILABLE backup of ${table} the service made (what restore --latest uses); --force deletes it anyway`);
+        }
+      }
+      const outcome = await svc.backups.deleteBackup(opts.backupArn);
+      const record = await findRecord(svc, table, opts.backupArn);
+      if (record && record.status !== 'DELETED') {
+        await svc.ledger().setBackupStatus(record, 'DELETED', { at: svc.clock.now().toISOString(), reason: 'deleted by operator' });
+      }
+      if (opts.json) io.out(JSON.stringify({ backupArn: opts.backupArn, deleted: true, outcome, ledgerUpdated: Boolean(record) }));
+      else io.out(`${outcome === 'deleted' ? 'deleted' : 'already gone:'} ${opts.backupArn}${record ? '; ledger record marked DELETED' : ''}`);
+    });
+
+  // ---- pitr ----
+  program
+    .command('pitr')
+    .description('point-in-time recovery of the tagged tables')
+    .command('apply')
+    .description("turn PITR on (with the policy's recovery period) for the tables tagged with a policy that wants it")
+    .requiredOption('--policy <name>', 'policy', policyNameArg)
+    .option('--dry-run', 'show what would change; change nothing')
+    .option('--json', 'print JSON')
+    .action(async (opts: { policy: string; dryRun?: boolean; json?: boolean }, cmd: Command) => {
+      const svc = ctx.service(cmd);
+      const tables = (await svc.discovery.discover()).filter((t) => t.policies.includes(opts.policy));
+      const rows: { table: string; action: string; recoveryPeriodDays?: number; before?: string; error?: string }[] = [];
+      for (const t of tables) {
+        try {
+          const eff = await svc.policies.getEffective(opts.policy, t.table);
+          const want = eff.policy.pointInTimeRecovery;
+          if (!want?.enabled) {
+            rows.push({ table: t.table, action: 'skipped', error: 'the policy does not ask for PITR' });
+            continue;
+          }
+          const r = await ensurePitr(svc.clients.dynamodb, t.table, want.recoveryPeriodDays, { dryRun: opts.dryRun });
+          rows.push({
+            table: t.table,
+            action: r.change === 'unchanged' ? 'unchanged' : opts.dryRun ? `would be ${r.change}` : r.change,
+            recoveryPeriodDays: want.recoveryPeriodDays,
+            before: r.before.enabled ? `on, ${r.before.recoveryPeriodDays ?? 35} d` : 'off',
+          });
+        } catch (err) {
+          ctx.fail(EXIT.FAILED);
+          rows.push({ table: t.table, action: 'failed', error: errorMessage(err) });
+        }
+      }
+      if (opts.json) {
+        io.out(JSON.stringify({ policy: opts.policy, dryRun: Boolean(opts.dryRun), tables: rows }));
+        return;
+      }
+      if (rows.length === 0) {
+        io.out(`no tables are tagged with policy "${opts.policy}"`);
+        return;
+      }
+      io.out(renderTable(['table', 'PITR before', 'action', 'recovery days', 'note'], rows.map((r) => [r.table, r.before, r.action, r.recoveryPeriodDays, r.error])));
+    });
+};

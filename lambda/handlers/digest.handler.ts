@@ -1,0 +1,48 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createClients } from '../aws/clients';
+import { collectCoverage, publishDigest } from '../aws/coverage';
+import { buildService, configFromEnv, type Service } from '../aws/service';
+import { DIGEST_FLAGS, flaggedTables } from '../core/coverage';
+import { DIGEST_ENV } from '../env';
+
+const logger = new Logger({ serviceName: 'ddb-backup-digest' });
+let service: Service | undefined;
+
+/** Module-scope composition, created on first use and reused across invocations. */
+function getService(): Service {
+  service ??= buildService(createClients(), configFromEnv());
+  return service;
+}
+
+/** `a, b*` -> ['a', 'b*']. */
+export function ignoreList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export interface DigestOutcome {
+  readonly tables: number;
+  readonly flagged: number;
+  readonly messageId?: string;
+}
+
+/**
+ * Daily coverage digest: the same report as `ddb-backup status`, and one SNS message naming the
+ * UNPROTECTED, STALE, FAILING, PITR_DRIFT and POLICY_ERROR tables. Nothing is sent when every
+ * table is fine. A failure to list tables or publish throws (the invocation fails and its
+ * error alarm fires); a table whose facts cannot be read is reported, never skipped.
+ */
+export async function digestHandler(_event: unknown = {}, svc: Service = getService(), env: NodeJS.ProcessEnv = process.env): Promise<DigestOutcome> {
+  const ignore = ignoreList(env[DIGEST_ENV.IGNORE_TABLES]);
+  // The service's own ledger is not a table to back up with the service.
+  if (svc.config.ledgerTable) ignore.push(svc.config.ledgerTable);
+  const report = await collectCoverage(svc, { ignore });
+  const flagged = flaggedTables(report, DIGEST_FLAGS);
+  const out = await publishDigest(svc, report, DIGEST_FLAGS);
+  logger.info('coverage digest', { counts: report.counts, flagged: flagged.map((t) => ({ table: t.table, flags: t.flags })), messageId: out.messageId });
+  return { tables: report.counts.tables, flagged: out.flagged, ...(out.messageId ? { messageId: out.messageId } : {}) };
+}
+
+export const handler = (event: unknown): Promise<DigestOutcome> => digestHandler(event);
