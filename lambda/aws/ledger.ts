@@ -464,7 +464,21 @@ export class Ledger implements LedgerPort, RunLedger {
     return item?.settings ? { settings: item.settings, capturedAt: item.capturedAt ?? item.settings.capturedAt } : undefined;
   }
 
-  // ---- change trigger (issue #5): the baseline of the change counter ----
+  /** Notes on the (table, policy) state when the settings were captured, so it happens daily at most. */
+  async markSettingsCaptured(table: string, policy: string, at: Date): Promise<void> {
+    await this.call(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: tablePk(table), sk: stateSk(policy) },
+          UpdateExpression: 'SET settingsCapturedAt = :at',
+          ExpressionAttributeValues: { ':at': at.toISOString() },
+        }),
+      ),
+    );
+  }
+
+  // ---- change trigger: the baseline of the change counter ----
 
   /**
    * Resets the table's change counter "since the last backup": sets the baseline to the cumulative

@@ -5,6 +5,8 @@ import { DEFAULTS, ENV } from '../env';
 import { createClients } from '../aws/clients';
 import { CallCounter } from '../aws/limits';
 import { buildService, configFromEnv, type Service } from '../aws/service';
+import { tableUpkeep } from '../aws/upkeep';
+import type { LedgerPort } from '../core/ports';
 import { UsageError, errorMessage } from '../core/errors';
 import { manualSlot, pruneSlot } from '../core/jobs';
 import { POLICY_NAME_PATTERN, assertPolicyName, parsePolicyJson, policyHash, serialisePolicy } from '../core/policy';
@@ -13,6 +15,11 @@ import { sweepInProcess } from '../core/sweep';
 import { countResults } from '../core/summary';
 import { humanBytes, renderTable } from './output';
 import { registerOperatorCommands } from './operator';
+
+/** The ledger a dry run gets: any use of it is a bug, and says so. */
+const dryRunLedger: LedgerPort = new Proxy({} as LedgerPort, {
+  get: (_t, prop) => () => Promise.reject(new Error(`a dry run must not touch the ledger (${String(prop)})`)),
+});
 
 /** Exit codes a script can rely on. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
@@ -241,8 +248,10 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
           policies: svc.policies,
           discovery: svc.discovery,
           backups: svc.backups,
-          ledger: opts.dryRun ? undefined! : svc.ledger(),
+          // A dry run touches no ledger: it may run where none exists yet.
+          ledger: opts.dryRun ? dryRunLedger : svc.ledger(),
           clock: svc.clock,
+          upkeep: opts.dryRun ? undefined : tableUpkeep(svc, { endpoint: cmd.optsWithGlobals<GlobalOpts>().endpoint, region: cmd.optsWithGlobals<GlobalOpts>().region }),
           notifier: svc.notifier,
         },
         { policy: opts.policy, trigger: 'manual', slot: manualSlot(now), requestedAt: now.toISOString(), table: opts.table },

@@ -100,6 +100,19 @@ export interface TableState {
   readonly lastError?: string;
   /** Pruning is frozen until then (delete storm). */
   readonly pruneFrozenUntil?: string;
+  /** When the table's settings were last captured for restore fidelity. */
+  readonly settingsCapturedAt?: string;
+}
+
+/**
+ * Upkeep after a backup, each step optional and none able to fail the backup: the change
+ * counter's baseline (stream triggers), PITR as the policy asks, and a settings snapshot for
+ * restores after the source table is gone.
+ */
+export interface TableUpkeep {
+  markChangesBaseline?(table: string, now: Date): Promise<unknown>;
+  ensurePitr?(table: string, recoveryPeriodDays: number): Promise<unknown>;
+  snapshotSettings?(table: string, policy: string, now: Date): Promise<unknown>;
 }
 
 export type LedgerRecordLike = Pick<LedgerBackupRecord, 'status'> & Partial<Pick<LedgerBackupRecord, 'backupArn' | 'claimedAt'>>;

@@ -2,7 +2,7 @@ import { PolicyUnavailableError, RetryableError, TableNotFoundError, errorMessag
 import { cooldown, type BackupJob, type JobResult } from './jobs';
 import { backupName, type Trigger } from './naming';
 import type { EffectivePolicy } from './policy';
-import type { BackupApi, Clock, LedgerPort, PolicySource } from './ports';
+import type { BackupApi, Clock, LedgerPort, PolicySource, TableState, TableUpkeep } from './ports';
 import { pruneTable, type PruneOutcome } from './prune';
 import { silentLog, type Log } from './log';
 
@@ -14,7 +14,11 @@ export interface WorkerDeps {
   readonly ledger: LedgerPort;
   readonly clock: Clock;
   readonly log?: Log;
+  readonly upkeep?: TableUpkeep;
 }
+
+/** A table's settings are captured for restore fidelity at most this often. */
+export const SETTINGS_SNAPSHOT_EVERY_MS = 24 * 3_600_000;
 
 const failed = (job: BackupJob, reason: string): JobResult => ({ table: job.table, policy: job.policy, status: 'failed', reason });
 const skipped = (job: BackupJob, reason: string): JobResult => ({ table: job.table, policy: job.policy, status: 'skipped', reason });
@@ -96,6 +100,7 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
     const created = await deps.backups.createBackup(job.table, name);
     await deps.ledger.recordBackup(job, { ...created, sizeBytes: facts.sizeBytes ?? created.sizeBytes, itemCount: facts.itemCount });
     log.info('backed up', { ...ctx, backupArn: created.backupArn, backupName: created.backupName });
+    await upkeepAfterBackup(deps, job, effective, state, now);
     const backedUp: JobResult = { table: job.table, policy: job.policy, status: 'backed-up', backupArn: created.backupArn };
     // Prune this table and policy now. A pruning problem never turns a good backup into a failure.
     try {
@@ -162,4 +167,35 @@ function pruneResult(job: BackupJob, outcome: PruneOutcome): JobResult {
     ...(outcome.deferred.length ? { deferred: outcome.deferred.length } : {}),
     reason: note ?? `${outcome.deleted.length} deleted, ${outcome.plan.keep.length} kept`,
   };
+}
+
+/** Post-backup upkeep; each step is logged on failure and never fails the backup. */
+async function upkeepAfterBackup(
+  deps: WorkerDeps,
+  job: BackupJob,
+  effective: EffectivePolicy,
+  state: TableState | undefined,
+  now: Date,
+): Promise<void> {
+  const upkeep = deps.upkeep;
+  if (!upkeep) return;
+  const log = deps.log ?? silentLog;
+  const step = async (name: string, fn: (() => Promise<unknown>) | undefined) => {
+    if (!fn) return;
+    try {
+      await fn();
+    } catch (err) {
+      log.warn(`${name} after backup failed`, { table: job.table, policy: job.policy, error: errorMessage(err) });
+    }
+  };
+  // The backup covers every change counted so far: later ones count toward the next.
+  await step('change baseline', upkeep.markChangesBaseline && (() => upkeep.markChangesBaseline!(job.table, now)));
+  const pitr = effective.policy.pointInTimeRecovery;
+  if (pitr?.enabled) {
+    await step('PITR', upkeep.ensurePitr && (() => upkeep.ensurePitr!(job.table, pitr.recoveryPeriodDays)));
+  }
+  const last = state?.settingsCapturedAt ? new Date(state.settingsCapturedAt).getTime() : 0;
+  if (now.getTime() - last >= SETTINGS_SNAPSHOT_EVERY_MS) {
+    await step('settings snapshot', upkeep.snapshotSettings && (() => upkeep.snapshotSettings!(job.table, job.policy, now)));
+  }
 }

@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createClients } from '../aws/clients';
 import { buildService, configFromEnv, type Service } from '../aws/service';
+import { tableUpkeep } from '../aws/upkeep';
 import { errorMessage } from '../core/errors';
 import { parseJob, type JobResult } from '../core/jobs';
 import { failedAfterRetries, finishJobResult } from '../core/runs';
@@ -29,7 +30,7 @@ export async function handleRecord(record: SQSRecord, svc: Service): Promise<Job
     logger.error('malformed job message; sending it to the DLQ', { messageId: record.messageId, error: errorMessage(err) });
     throw err;
   }
-  const deps = { policies: svc.policies, backups: svc.backups, ledger: svc.ledger(), clock: svc.clock, log: logger };
+  const deps = { policies: svc.policies, backups: svc.backups, ledger: svc.ledger(), clock: svc.clock, log: logger, upkeep: tableUpkeep(svc) };
   const finish = { runs: svc.ledger(), notifier: svc.notifier, clock: svc.clock };
   let result: JobResult;
   try {
