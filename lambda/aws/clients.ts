@@ -1,9 +1,11 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
+/* eslint-disable @typescript-eslint/no-require-imports -- each SDK client module is loaded on first
+   use, not at cold start: a handler pays only for the clients its invocation touches. */
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { instrumentClient, RateLimits, type CallCounter } from './limits';
 
 /** Where to reach AWS: a region and, for moto or LocalStack, an endpoint. */
@@ -17,6 +19,8 @@ export interface ClientOptions {
   readonly limits?: RateLimits;
   /** Counts every call by API name. */
   readonly counter?: CallCounter;
+  /** Replaces the HTTP layer (benchmarks simulate AWS in-process with it). */
+  readonly requestHandler?: unknown;
 }
 
 /** The SDK clients the service uses, created once and injected into the adapters. */
@@ -36,6 +40,7 @@ function baseConfig(opts: ClientOptions) {
     // Adaptive retry adds a client-side token bucket that slows down when AWS throttles.
     retryMode: 'adaptive',
     maxAttempts: opts.maxAttempts ?? 8,
+    ...(opts.requestHandler ? { requestHandler: opts.requestHandler as never } : {}),
   };
 }
 
@@ -53,22 +58,22 @@ export function createClients(opts: ClientOptions = {}): Clients {
   };
   return {
     get dynamodb() {
-      return lazy('dynamodb', () => new DynamoDBClient(cfg));
+      return lazy('dynamodb', () => new (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient(cfg));
     },
     get tagging() {
-      return lazy('tagging', () => new ResourceGroupsTaggingAPIClient(cfg));
+      return lazy('tagging', () => new (require('@aws-sdk/client-resource-groups-tagging-api') as typeof import('@aws-sdk/client-resource-groups-tagging-api')).ResourceGroupsTaggingAPIClient(cfg));
     },
     get ssm() {
-      return lazy('ssm', () => new SSMClient(cfg));
+      return lazy('ssm', () => new (require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm')).SSMClient(cfg));
     },
     get sns() {
-      return lazy('sns', () => new SNSClient(cfg));
+      return lazy('sns', () => new (require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns')).SNSClient(cfg));
     },
     get sqs() {
-      return lazy('sqs', () => new SQSClient(cfg));
+      return lazy('sqs', () => new (require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs')).SQSClient(cfg));
     },
     get cloudwatch() {
-      return lazy('cloudwatch', () => new CloudWatchClient(cfg));
+      return lazy('cloudwatch', () => new (require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch')).CloudWatchClient(cfg));
     },
   };
 }

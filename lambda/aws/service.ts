@@ -1,12 +1,13 @@
 import { DEFAULTS, ENV } from '../env';
 import { systemClock, type Clock, type TableDiscovery } from '../core/ports';
-import { BackupsAdapter } from './backups';
+/* eslint-disable @typescript-eslint/no-require-imports -- adapters (and the SDK clients they import)
+   are loaded on first use, not at cold start. */
+import type { BackupsAdapter } from './backups';
 import type { Clients } from './clients';
-import { JobQueue } from './queue';
-import { Ledger } from './ledger';
-import { Notifier } from './notifier';
-import { PolicyStore } from './policy-store';
-import { discoverTaggedTables } from './tagging';
+import type { JobQueue } from './queue';
+import type { Ledger } from './ledger';
+import type { Notifier } from './notifier';
+import type { PolicyStore } from './policy-store';
 
 /** Where the service's state lives. The Lambdas read it from env; the CLI from flags and env. */
 export interface ServiceConfig {
@@ -64,27 +65,47 @@ export interface Service {
 }
 
 export function buildService(clients: Clients, config: ServiceConfig, clock: Clock = systemClock): Service {
-  let ledger: Ledger | undefined;
-  let queue: JobQueue | undefined;
+  const once = <T>(make: () => T): (() => T) => {
+    let value: T | undefined;
+    return () => (value ??= make());
+  };
+  const policies = once(
+    () =>
+      new (require('./policy-store') as typeof import('./policy-store')).PolicyStore(clients.ssm, {
+        policyPrefix: config.policyPrefix,
+        tablePrefix: config.tablePrefix,
+        cacheSeconds: config.cacheSeconds,
+      }),
+  );
+  const backups = once(() => new (require('./backups') as typeof import('./backups')).BackupsAdapter(clients.dynamodb));
+  const notifier = once(() => new (require('./notifier') as typeof import('./notifier')).Notifier(clients.sns, config.topicArn));
+  const ledger = once(
+    () =>
+      new (require('./ledger') as typeof import('./ledger')).Ledger(
+        clients.dynamodb,
+        required(config.ledgerTable, `ledger table (${ENV.LEDGER_TABLE} or --ledger-table)`),
+      ),
+  );
+  const queue = once(
+    () => new (require('./queue') as typeof import('./queue')).JobQueue(clients.sqs, required(config.jobQueueUrl, `job queue URL (${ENV.JOB_QUEUE_URL})`)),
+  );
   return {
     config,
     clients,
     clock,
-    policies: new PolicyStore(clients.ssm, {
-      policyPrefix: config.policyPrefix,
-      tablePrefix: config.tablePrefix,
-      cacheSeconds: config.cacheSeconds,
-    }),
-    discovery: { discover: () => discoverTaggedTables(clients.tagging, config.tagKey) },
-    backups: new BackupsAdapter(clients.dynamodb),
-    notifier: new Notifier(clients.sns, config.topicArn),
-    ledger() {
-      ledger ??= new Ledger(clients.dynamodb, required(config.ledgerTable, `ledger table (${ENV.LEDGER_TABLE} or --ledger-table)`));
-      return ledger;
+    get policies() {
+      return policies();
     },
-    queue() {
-      queue ??= new JobQueue(clients.sqs, required(config.jobQueueUrl, `job queue URL (${ENV.JOB_QUEUE_URL})`));
-      return queue;
+    discovery: {
+      discover: () => (require('./tagging') as typeof import('./tagging')).discoverTaggedTables(clients.tagging, config.tagKey),
     },
+    get backups() {
+      return backups();
+    },
+    get notifier() {
+      return notifier();
+    },
+    ledger,
+    queue,
   };
 }

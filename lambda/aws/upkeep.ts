@@ -1,8 +1,8 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- PITR and settings capture (with the Auto
+   Scaling client) load on first use, not at the worker's cold start. */
 import type { TableUpkeep } from '../core/ports';
 import type { Ledger } from './ledger';
-import { ensurePitr } from './pitr';
 import type { Service } from './service';
-import { captureSettings, settingsClients } from './table-settings';
 
 /**
  * The worker's post-backup upkeep over the real adapters: the change counter's baseline, PITR
@@ -12,8 +12,9 @@ export function tableUpkeep(svc: Service, opts: { endpoint?: string; region?: st
   const ledger = (): Ledger => svc.ledger();
   return {
     markChangesBaseline: (table, now) => ledger().markChangesBaseline(table, now),
-    ensurePitr: (table, days) => ensurePitr(svc.clients.dynamodb, table, days),
+    ensurePitr: (table, days) => (require('./pitr') as typeof import('./pitr')).ensurePitr(svc.clients.dynamodb, table, days),
     snapshotSettings: async (table, policy, now) => {
+      const { captureSettings, settingsClients } = require('./table-settings') as typeof import('./table-settings');
       const settings = await captureSettings(settingsClients(svc.clients, opts), table, now);
       await ledger().putSettingsSnapshot(table, settings, now);
       await ledger().markSettingsCaptured(table, policy, now);
