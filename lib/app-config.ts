@@ -27,6 +27,15 @@ const ConfigSchema = z
     maxReceiveCount: z.number().int().min(1).max(1000).optional(),
     /** Expression of every policy's prune sweep; validated like a policy's `schedule`. */
     pruneSchedule: PolicySchema.shape.schedule,
+    /** Size-triggered backups (probe + alarms), change-triggered backups (streams), coverage digest. */
+    sizeTriggers: z.boolean().optional(),
+    probeSchedule: PolicySchema.shape.schedule,
+    sizeAlarmPrefix: z.string().optional(),
+    changeTriggers: z.boolean().optional(),
+    reconcileSchedule: PolicySchema.shape.schedule,
+    coverageDigest: z.boolean().optional(),
+    digestSchedule: PolicySchema.shape.schedule,
+    digestIgnoreTables: z.array(z.string()).optional(),
     /** Prefix of both stack names. */
     stackPrefix: z
       .string()
@@ -44,6 +53,14 @@ export interface AppConfig {
   readonly logRetention?: logs.RetentionDays;
   readonly maxReceiveCount?: number;
   readonly pruneSchedule?: string;
+  readonly sizeTriggers?: boolean;
+  readonly probeSchedule?: string;
+  readonly sizeAlarmPrefix?: string;
+  readonly changeTriggers?: boolean;
+  readonly reconcileSchedule?: string;
+  readonly coverageDigest?: boolean;
+  readonly digestSchedule?: string;
+  readonly digestIgnoreTables?: string[];
   readonly stackPrefix: string;
 }
 
@@ -80,6 +97,14 @@ export function parseAppConfig(raw: unknown): AppConfig {
     logRetention: c.logRetentionDays as logs.RetentionDays | undefined,
     maxReceiveCount: c.maxReceiveCount,
     pruneSchedule: c.pruneSchedule,
+    sizeTriggers: c.sizeTriggers,
+    probeSchedule: c.probeSchedule,
+    sizeAlarmPrefix: c.sizeAlarmPrefix,
+    changeTriggers: c.changeTriggers,
+    reconcileSchedule: c.reconcileSchedule,
+    coverageDigest: c.coverageDigest,
+    digestSchedule: c.digestSchedule,
+    digestIgnoreTables: c.digestIgnoreTables,
     stackPrefix: c.stackPrefix ?? 'DdbBackup',
   };
 }

@@ -17,7 +17,7 @@ export function buildStacks(app: App, config: AppConfig, env?: Environment): Bac
   });
   const serviceStack = new BackupServiceStack(app, `${config.stackPrefix}Service`, {
     env,
-    description: 'DynamoDB backup service: planner, worker, job queue, schedules, prune sweeps and policies',
+    description: 'DynamoDB backup service: planner, worker, job queue, schedules, prune sweeps, size and change triggers, coverage digest and policies',
     state: stateStack.state,
     policies: config.policies,
     includeDefaultPolicies: config.includeDefaultPolicies,
@@ -25,6 +25,14 @@ export function buildStacks(app: App, config: AppConfig, env?: Environment): Bac
     logRetention: config.logRetention,
     maxReceiveCount: config.maxReceiveCount,
     pruneSchedule: config.pruneSchedule,
+    sizeTriggers: config.sizeTriggers,
+    probeSchedule: config.probeSchedule,
+    sizeAlarmPrefix: config.sizeAlarmPrefix,
+    changeTriggers: config.changeTriggers,
+    reconcileSchedule: config.reconcileSchedule,
+    coverageDigest: config.coverageDigest,
+    digestSchedule: config.digestSchedule,
+    digestIgnoreTables: config.digestIgnoreTables,
   });
   return { stateStack, serviceStack };
 }

@@ -15,11 +15,13 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { DEFAULTS, ENV } from '../lambda/env';
+import { DEFAULTS, DIGEST_ENV, ENV, SIZE_DEFAULTS, SIZE_ENV } from '../lambda/env';
 import { errorMessage } from '../lambda/core/errors';
 import { DEFAULT_POLICIES, PolicySchema, assertPolicyName, parsePolicy, serialisePolicy } from '../lambda/core/policy';
 import type { Policy, PolicyInput } from '../lambda/core/policy';
 import { BackupState } from './backup-state';
+import { ChangeTrigger } from './change-trigger';
+import { SizeTrigger } from './size-trigger';
 import { acknowledgeRule, acknowledgeWildcardAction, acknowledgeWildcardResource } from './private/acknowledge';
 
 /** Repository root: the Lambda entry points and package-lock.json live there. */
@@ -32,11 +34,22 @@ export const SERVICE_NAME = 'ddb-backup';
 /** Schedule of every policy's prune sweep: daily at 05:30 UTC. */
 export const DEFAULT_PRUNE_SCHEDULE = 'cron(30 5 * * ? *)';
 
+/** Schedule of the coverage digest: daily at 07:00 UTC. */
+export const DEFAULT_DIGEST_SCHEDULE = 'cron(0 7 * * ? *)';
+
+/** Schedule of the size probe (reconcile the size alarms, publish size metrics): hourly. */
+export const DEFAULT_PROBE_SCHEDULE = 'rate(1 hour)';
+
+/** Schedule of the stream mapping reconciler: every 15 minutes. */
+export const DEFAULT_RECONCILE_SCHEDULE = 'rate(15 minutes)';
+
 /** Largest value of a standard-tier SSM parameter. */
 const SSM_STANDARD_MAX_BYTES = 4096;
 
 const PLANNER_TIMEOUT = Duration.minutes(5);
 const WORKER_TIMEOUT = Duration.minutes(2);
+/** The digest describes every table of the account (4 at a time); room for large accounts. */
+const DIGEST_TIMEOUT = Duration.minutes(10);
 /** AWS guidance for SQS event sources: visibility timeout at least 6x the function timeout. */
 const VISIBILITY_TIMEOUT_FACTOR = 6;
 
@@ -128,6 +141,75 @@ export interface DynamoDbBackupServiceProps {
    * @default - 'cron(30 5 * * ? *)' (DEFAULT_PRUNE_SCHEDULE: daily at 05:30 UTC)
    */
   readonly pruneSchedule?: string;
+
+  /**
+   * Whether to deploy size-triggered backups (SizeTrigger): a scheduled probe publishes table size
+   * and growth metrics and keeps one CloudWatch alarm per (table, policy) with a `size` trigger;
+   * an EventBridge rule sends the alarms' ALARM state changes to the planner.
+   *
+   * @default true
+   */
+  readonly sizeTriggers?: boolean;
+
+  /**
+   * EventBridge expression (`cron(...)` or `rate(...)`, UTC) of the size probe. Used only with
+   * `sizeTriggers`. Validated like a policy's `schedule`.
+   *
+   * @default - 'rate(1 hour)' (DEFAULT_PROBE_SCHEDULE)
+   */
+  readonly probeSchedule?: string;
+
+  /**
+   * Prefix of the size alarms the service owns (the probe deletes any alarm with it that no
+   * table and policy wants). Give each deployment in an account its own prefix. Used only with
+   * `sizeTriggers`.
+   *
+   * @default 'ddb-backup-size-' (SIZE_DEFAULTS.ALARM_PREFIX)
+   */
+  readonly sizeAlarmPrefix?: string;
+
+  /**
+   * Whether to deploy change-triggered backups (ChangeTrigger): a stream handler counts the
+   * changes of each opted-in table's DynamoDB stream and enqueues a job when a policy's `changes`
+   * threshold is crossed; a scheduled reconciler keeps the event source mappings in step with
+   * the tags.
+   *
+   * @default true
+   */
+  readonly changeTriggers?: boolean;
+
+  /**
+   * EventBridge expression (`cron(...)` or `rate(...)`, UTC) of the stream mapping reconciler.
+   * Used only with `changeTriggers`. Validated like a policy's `schedule`.
+   *
+   * @default - 'rate(15 minutes)' (DEFAULT_RECONCILE_SCHEDULE)
+   */
+  readonly reconcileSchedule?: string;
+
+  /**
+   * Whether to deploy the coverage digest: a function on a daily rule that lists every table of
+   * the account and region and publishes one SNS message naming the unprotected, stale, failing,
+   * PITR-drifted and misconfigured ones (nothing is sent when every table is fine).
+   *
+   * @default true
+   */
+  readonly coverageDigest?: boolean;
+
+  /**
+   * EventBridge expression (`cron(...)` or `rate(...)`, UTC) of the coverage digest. Used only
+   * with `coverageDigest`. Validated like a policy's `schedule`.
+   *
+   * @default - 'cron(0 7 * * ? *)' (DEFAULT_DIGEST_SCHEDULE: daily at 07:00 UTC)
+   */
+  readonly digestSchedule?: string;
+
+  /**
+   * Tables left out of the coverage digest: names or `prefix*` patterns. The ledger is always
+   * left out. Used only with `coverageDigest`.
+   *
+   * @default - every table of the account and region except the ledger
+   */
+  readonly digestIgnoreTables?: string[];
 }
 
 /** A policy as deployed: validated, with its canonical SSM document. */
@@ -177,6 +259,14 @@ export class DynamoDbBackupService extends Construct {
   public readonly pruneSchedule: string;
   /** Tag key that opts a table in. */
   public readonly tagKey: string;
+  /** Size-triggered backups (probe, alarm rule); undefined when `sizeTriggers` is false. */
+  public readonly sizeTrigger?: SizeTrigger;
+  /** Change-triggered backups (stream handler, reconciler); undefined when `changeTriggers` is false. */
+  public readonly changeTrigger?: ChangeTrigger;
+  /** The coverage digest function; undefined when `coverageDigest` is false. */
+  public readonly digest?: nodejs.NodejsFunction;
+  /** The rule that runs the coverage digest; undefined when `coverageDigest` is false. */
+  public readonly digestRule?: events.Rule;
 
   private readonly parameterArn: string;
 
@@ -194,7 +284,15 @@ export class DynamoDbBackupService extends Construct {
       // Keep building so every error is reported at synth; the synth fails anyway.
       maxReceiveCount = DEFAULTS.MAX_RECEIVE_COUNT;
     }
-    this.pruneSchedule = resolvePruneSchedule(props.pruneSchedule, errors);
+    this.pruneSchedule = resolveSchedule('pruneSchedule', props.pruneSchedule, DEFAULT_PRUNE_SCHEDULE, errors);
+    const probeSchedule = resolveSchedule('probeSchedule', props.probeSchedule, DEFAULT_PROBE_SCHEDULE, errors);
+    const reconcileSchedule = resolveSchedule('reconcileSchedule', props.reconcileSchedule, DEFAULT_RECONCILE_SCHEDULE, errors);
+    const digestSchedule = resolveSchedule('digestSchedule', props.digestSchedule, DEFAULT_DIGEST_SCHEDULE, errors);
+    for (const pattern of props.digestIgnoreTables ?? []) {
+      if (!/^[A-Za-z0-9_.-]{1,255}\*?$/.test(pattern) || pattern.includes(',')) {
+        errors.push(`digestIgnoreTables: "${pattern}" is not a table name or a "prefix*" pattern`);
+      }
+    }
 
     // ---- state: given, or created here ----------------------------------------------------------
     if ((props.ledgerTable === undefined) !== (props.topic === undefined)) {
@@ -340,6 +438,67 @@ export class DynamoDbBackupService extends Construct {
       'Backup triggers failed (schedule or prune-sweep delivery, or planner run) and reached the dead-letter queue',
     );
 
+    // ---- size and change triggers ---------------------------------------------------------------
+    if (props.sizeTriggers ?? true) {
+      this.sizeTrigger = new SizeTrigger(this, 'SizeTrigger', {
+        planner: this.planner,
+        ledgerTable: this.ledgerTable,
+        topic: this.topic,
+        encryptionKey: this.encryptionKey,
+        tagKey: this.tagKey,
+        probeSchedule: events.Schedule.expression(probeSchedule),
+        logRetention,
+        alarmPrefix: props.sizeAlarmPrefix,
+        deadLetterQueue: this.triggerDeadLetterQueue,
+      });
+      // The planner acts only on alarms with the prefix; it defaults to SIZE_DEFAULTS.ALARM_PREFIX.
+      if (this.sizeTrigger.alarmPrefix !== SIZE_DEFAULTS.ALARM_PREFIX) {
+        this.planner.addEnvironment(SIZE_ENV.ALARM_PREFIX, this.sizeTrigger.alarmPrefix);
+      }
+    }
+    if (props.changeTriggers ?? true) {
+      this.changeTrigger = new ChangeTrigger(this, 'ChangeTrigger', {
+        jobQueue: this.jobQueue,
+        ledgerTable: this.ledgerTable,
+        topic: this.topic,
+        encryptionKey: this.encryptionKey,
+        tagKey: this.tagKey,
+        reconcileSchedule: events.Schedule.expression(reconcileSchedule),
+        logRetention,
+        scheduleDeadLetterQueue: this.triggerDeadLetterQueue,
+      });
+    }
+
+    // ---- coverage digest ------------------------------------------------------------------------
+    if (props.coverageDigest ?? true) {
+      // The digest consumes no queue: no MAX_RECEIVE_COUNT.
+      const digestEnv = Object.fromEntries(Object.entries(commonEnv).filter(([k]) => k !== ENV.MAX_RECEIVE_COUNT));
+      const ignore = props.digestIgnoreTables ?? [];
+      const digest = this.createFunction('Digest', {
+        entry: path.join(HANDLERS_DIR, 'digest.handler.ts'),
+        description: 'DynamoDB backups: daily coverage digest (unprotected, stale, failing and drifted tables) to SNS',
+        timeout: DIGEST_TIMEOUT,
+        logRetention,
+        environment: { ...digestEnv, ...(ignore.length > 0 ? { [DIGEST_ENV.IGNORE_TABLES]: ignore.join(',') } : {}) },
+        deadLetterQueue: this.triggerDeadLetterQueue,
+      });
+      this.digest = digest.fn;
+      this.grantCoverageRead(digest.role);
+      this.grantNotify(digest.role);
+      this.digestRule = new events.Rule(this, 'DigestSchedule', {
+        description: 'DynamoDB backups: daily coverage digest',
+        schedule: events.Schedule.expression(digestSchedule),
+        targets: [
+          new targets.LambdaFunction(this.digest, {
+            retryAttempts: 2,
+            maxEventAge: Duration.hours(2),
+            deadLetterQueue: this.triggerDeadLetterQueue,
+          }),
+        ],
+      });
+      this.acknowledgeDigestFindings(digest.role);
+    }
+
     // ---- cdk-nag acknowledgements (each with its reason) ----------------------------------------
     this.acknowledgeRoleFindings(planner.role, 'planner');
     this.acknowledgeRoleFindings(worker.role, 'worker');
@@ -349,7 +508,8 @@ export class DynamoDbBackupService extends Construct {
 
   /**
    * Grants what the `ddb-backup` CLI needs to run the planner and worker in-process
-   * (`ddb-backup run`): everything both functions may do.
+   * (`ddb-backup run`): everything both functions may do, the worker's post-backup upkeep
+   * (settings snapshot, PITR) included.
    */
   public grantRun(grantee: iam.IGrantable): iam.Grant {
     this.grantPlanner(grantee);
@@ -357,28 +517,36 @@ export class DynamoDbBackupService extends Construct {
   }
 
   /**
-   * Grants an operator what the `ddb-backup` CLI needs: run the service in-process, manage
-   * policies and overrides in SSM, and restore backups into new tables (restore never overwrites
-   * an existing table; that is enforced by the CLI, not by IAM).
+   * Grants what `ddb-backup status` (the coverage report) reads: every table of the account
+   * (ListTables, DescribeTable, DescribeContinuousBackups, ListBackups), the opt-in tags, the
+   * policies and the ledger.
    */
-  public grantOperator(grantee: iam.IGrantable): iam.Grant {
-    this.grantRun(grantee);
+  public grantStatus(grantee: iam.IGrantable): iam.Grant {
+    return this.grantCoverageRead(grantee);
+  }
+
+  /**
+   * Grants what `ddb-backup restore` needs: restore a backup or a point in time into a NEW table
+   * (restore never overwrites or deletes an existing table; that is enforced by the CLI, not by
+   * IAM), then re-apply the source's settings to it (tags, TTL, PITR, stream, table class,
+   * deletion protection, resource policy, Contributor Insights, Kinesis destinations, auto scaling).
+   * Reading the source's settings and backups is part of `grantRun`.
+   */
+  public grantRestore(grantee: iam.IGrantable): iam.Grant {
     iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:DeleteParameters', 'ssm:AddTagsToResource'],
-      resourceArns: [this.parameterArn],
-    });
-    return iam.Grant.addToPrincipal({
       grantee,
       actions: [
         'dynamodb:RestoreTableFromBackup',
-        'dynamodb:DescribeContinuousBackups',
-        'dynamodb:UpdateContinuousBackups',
-        'dynamodb:DescribeTimeToLive',
-        'dynamodb:UpdateTimeToLive',
-        'dynamodb:ListTagsOfResource',
+        'dynamodb:RestoreTableToPointInTime',
+        // Settings re-applied to the restored table (lambda/aws/table-settings.ts applySettings).
         'dynamodb:TagResource',
-        // RestoreTableFromBackup writes the restored items through these.
+        'dynamodb:UpdateTimeToLive',
+        'dynamodb:UpdateContinuousBackups',
+        'dynamodb:UpdateTable',
+        'dynamodb:PutResourcePolicy',
+        'dynamodb:UpdateContributorInsights',
+        'dynamodb:EnableKinesisStreamingDestination',
+        // A restore writes the restored items into the new table with the caller's permissions.
         'dynamodb:BatchWriteItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
@@ -387,8 +555,31 @@ export class DynamoDbBackupService extends Construct {
         'dynamodb:Query',
         'dynamodb:Scan',
       ],
-      resourceArns: [this.tableArn('*'), this.tableArn('*/backup/*')],
+      resourceArns: [this.tableArn('*'), this.tableArn('*/backup/*'), this.tableArn('*/index/*')],
     });
+    // Auto scaling targets and policies of the restored table and its indexes. Neither action
+    // supports resource-level permissions for DynamoDB targets.
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['application-autoscaling:RegisterScalableTarget', 'application-autoscaling:PutScalingPolicy'],
+      resourceArns: ['*'],
+    });
+  }
+
+  /**
+   * Grants an operator what the `ddb-backup` CLI needs: run the service in-process, report
+   * coverage (`status`), manage policies and overrides in SSM, delete a backup
+   * (`backups delete`, part of `grantRun`) and restore backups into new tables (`grantRestore`).
+   */
+  public grantOperator(grantee: iam.IGrantable): iam.Grant {
+    this.grantRun(grantee);
+    this.grantStatus(grantee);
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:DeleteParameters', 'ssm:AddTagsToResource'],
+      resourceArns: [this.parameterArn],
+    });
+    return this.grantRestore(grantee);
   }
 
   private grantPlanner(grantee: iam.IGrantable): iam.Grant {
@@ -408,8 +599,35 @@ export class DynamoDbBackupService extends Construct {
   private grantWorker(grantee: iam.IGrantable): iam.Grant {
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ['dynamodb:CreateBackup', 'dynamodb:DescribeTable'],
+      actions: [
+        'dynamodb:CreateBackup',
+        'dynamodb:DescribeTable',
+        // Post-backup upkeep (lambda/aws/upkeep.ts): the settings snapshot for restores
+        // (captureSettings in lambda/aws/table-settings.ts) ...
+        'dynamodb:ListTagsOfResource',
+        'dynamodb:DescribeTimeToLive',
+        'dynamodb:DescribeContinuousBackups',
+        'dynamodb:GetResourcePolicy',
+        'dynamodb:DescribeContributorInsights',
+        'dynamodb:DescribeKinesisStreamingDestination',
+        // ... and PITR per policy (ensurePitr in lambda/aws/pitr.ts: on, or a new recovery period;
+        // never off).
+        'dynamodb:UpdateContinuousBackups',
+      ],
       resourceArns: [this.tableArn('*')],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      // captureSettings asks for the Contributor Insights of each global secondary index too.
+      actions: ['dynamodb:DescribeContributorInsights'],
+      resourceArns: [this.tableArn('*/index/*')],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      // The settings snapshot records the table's auto scaling; neither action supports
+      // resource-level permissions.
+      actions: ['application-autoscaling:DescribeScalableTargets', 'application-autoscaling:DescribeScalingPolicies'],
+      resourceArns: ['*'],
     });
     iam.Grant.addToPrincipal({
       grantee,
@@ -420,7 +638,26 @@ export class DynamoDbBackupService extends Construct {
     // from the ledger (plus one DescribeBackup per backup still CREATING).
     this.grantPolicyRead(grantee);
     this.grantNotify(grantee);
+    // Ledger writes include the change counter's baseline and the settings snapshot.
     return this.ledgerTable.grantReadWriteData(grantee);
+  }
+
+  /** What the coverage report reads (the digest function and `ddb-backup status`). */
+  private grantCoverageRead(grantee: iam.IGrantable): iam.Grant {
+    iam.Grant.addToPrincipal({
+      grantee,
+      // None supports resource-level permissions: the report covers every table of the account
+      // (ListTables), their opt-in tags (GetResources) and their backups (ListBackups).
+      actions: ['dynamodb:ListTables', 'dynamodb:ListBackups', 'tag:GetResources'],
+      resourceArns: ['*'],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:DescribeTable', 'dynamodb:DescribeContinuousBackups'],
+      resourceArns: [this.tableArn('*')],
+    });
+    this.grantPolicyRead(grantee);
+    return this.ledgerTable.grantReadData(grantee);
   }
 
   private grantPolicyRead(grantee: iam.IGrantable): void {
@@ -450,7 +687,17 @@ export class DynamoDbBackupService extends Construct {
       acknowledgeWildcardResource(
         role,
         this.tableArn('*'),
-        'CreateBackup and DescribeTable target the tables discovered at run time by tag, so they cannot be listed at deploy time; scoped to DynamoDB tables of this account and region.',
+        'CreateBackup and DescribeTable target the tables discovered at run time by tag, so they cannot be listed at deploy time; so do the read-only Describe*/ListTagsOfResource/GetResourcePolicy calls of the settings snapshot taken after a backup, and UpdateContinuousBackups, which only turns PITR on (or sets its recovery period) as the table\'s policy asks. Scoped to DynamoDB tables of this account and region.',
+      );
+      acknowledgeWildcardResource(
+        role,
+        this.tableArn('*/index/*'),
+        'DescribeContributorInsights (read-only) on the global secondary indexes of tables discovered at run time, for the settings snapshot used by restores.',
+      );
+      acknowledgeWildcardResource(
+        role,
+        '*',
+        'application-autoscaling:DescribeScalableTargets and DescribeScalingPolicies do not support resource-level permissions; read-only, for the settings snapshot used by restores.',
       );
       acknowledgeWildcardResource(
         role,
@@ -470,6 +717,30 @@ export class DynamoDbBackupService extends Construct {
         'KMS data-key actions granted by CDK for the service key that encrypts the ledger, the job queue and the topic; the resource is that single key.',
       );
     }
+  }
+
+  /** Acknowledges the wildcard findings of the digest role, each with the reason it is needed. */
+  private acknowledgeDigestFindings(role: iam.IRole): void {
+    acknowledgeWildcardResource(
+      role,
+      '*',
+      'dynamodb:ListTables, dynamodb:ListBackups and tag:GetResources do not support resource-level permissions; the digest reports on every table of the account (ListTables), its opt-in tags and its newest backup. All read-only.',
+    );
+    acknowledgeWildcardResource(
+      role,
+      this.tableArn('*'),
+      'DescribeTable and DescribeContinuousBackups (read-only) on every table of the account: the digest exists to find the tables that are NOT opted in, so they cannot be listed at deploy time.',
+    );
+    acknowledgeWildcardResource(
+      role,
+      this.parameterArn,
+      'Reads the named policies (/dynamodb-backup/policies/*) and per-table overrides (/dynamodb-backup/tables/*), which operators add at run time; GetParametersByPath needs the path itself, hence the common prefix.',
+    );
+    acknowledgeWildcardAction(
+      role,
+      'kms:GenerateDataKey*',
+      'KMS data-key actions for the single service key that encrypts the topic (publish) and the ledger (read).',
+    );
   }
 
   /** An EventBridge rule that invokes the planner with `{policy, trigger, time}`. */
@@ -603,14 +874,14 @@ function resolvePolicies(props: DynamoDbBackupServiceProps, errors: string[]): D
   return out;
 }
 
-/** The prune-sweep expression, validated like a policy's `schedule` (and trimmed by it). */
-function resolvePruneSchedule(value: string | undefined, errors: string[]): string {
-  if (value === undefined) return DEFAULT_PRUNE_SCHEDULE;
+/** A schedule expression (trimmed), validated like a policy's `schedule`; errors name the prop. */
+function resolveSchedule(prop: string, value: string | undefined, fallback: string, errors: string[]): string {
+  if (value === undefined) return fallback;
   const result = PolicySchema.shape.schedule.safeParse(value);
   if (!result.success || result.data === undefined) {
     const message = result.error?.issues.map((i) => i.message).join('; ') ?? 'must be an EventBridge expression';
-    errors.push(`pruneSchedule: ${message}, got "${value}"`);
-    return DEFAULT_PRUNE_SCHEDULE;
+    errors.push(`${prop}: ${message}, got "${value}"`);
+    return fallback;
   }
   return result.data;
 }

@@ -40,13 +40,29 @@ export interface BackupServiceStackProps
   extends StackProps,
     Pick<
       DynamoDbBackupServiceProps,
-      'policies' | 'includeDefaultPolicies' | 'tagKey' | 'logRetention' | 'maxReceiveCount' | 'pruneSchedule'
+      | 'policies'
+      | 'includeDefaultPolicies'
+      | 'tagKey'
+      | 'logRetention'
+      | 'maxReceiveCount'
+      | 'pruneSchedule'
+      | 'sizeTriggers'
+      | 'probeSchedule'
+      | 'sizeAlarmPrefix'
+      | 'changeTriggers'
+      | 'reconcileSchedule'
+      | 'coverageDigest'
+      | 'digestSchedule'
+      | 'digestIgnoreTables'
     > {
   /** The state (ledger, topic, key) the service writes to, usually `BackupStateStack.state`. */
   readonly state: BackupState;
 }
 
-/** The stateless service: functions, queues, schedules, prune sweeps, policies and alarms. */
+/**
+ * The stateless service: functions (planner, worker, size probe, stream handler and reconciler,
+ * coverage digest), queues, schedules, prune sweeps, trigger rules, policies and alarms.
+ */
 export class BackupServiceStack extends Stack {
   public readonly service: DynamoDbBackupService;
 
@@ -59,6 +75,14 @@ export class BackupServiceStack extends Stack {
       logRetention: props.logRetention,
       maxReceiveCount: props.maxReceiveCount,
       pruneSchedule: props.pruneSchedule,
+      sizeTriggers: props.sizeTriggers,
+      probeSchedule: props.probeSchedule,
+      sizeAlarmPrefix: props.sizeAlarmPrefix,
+      changeTriggers: props.changeTriggers,
+      reconcileSchedule: props.reconcileSchedule,
+      coverageDigest: props.coverageDigest,
+      digestSchedule: props.digestSchedule,
+      digestIgnoreTables: props.digestIgnoreTables,
       ledgerTable: props.state.ledgerTable,
       topic: props.state.topic,
       encryptionKey: props.state.key,
@@ -77,5 +101,11 @@ export class BackupServiceStack extends Stack {
       description: 'Dead-letter queue of failed trigger deliveries (schedule and prune-sweep rules) and failed planner runs',
       value: this.service.triggerDeadLetterQueue.queueUrl,
     });
+    if (this.service.changeTrigger) {
+      new CfnOutput(this, 'StreamFailureQueueUrl', {
+        description: 'Records of DynamoDB stream batches that failed for good (change counts lost)',
+        value: this.service.changeTrigger.failureQueue.queueUrl,
+      });
+    }
   }
 }

@@ -18,6 +18,10 @@ describe('app config (context "ddbBackup")', () => {
       ledgerRemovalPolicy: RemovalPolicy.RETAIN,
       stackPrefix: 'DdbBackup',
       pruneSchedule: 'cron(30 5 * * ? *)',
+      sizeTriggers: true,
+      changeTriggers: true,
+      coverageDigest: true,
+      digestSchedule: 'cron(0 7 * * ? *)',
     });
     expect(CDK_JSON_APP).toBe('npx tsx bin/ddb-backup-app.ts');
   });
@@ -85,7 +89,7 @@ describe('app', () => {
     });
   });
 
-  it('bundles both handlers with the local esbuild (no Docker)', () => {
+  it('bundles every handler (planner, worker, probe, stream, stream reconciler, digest) with the local esbuild (no Docker)', () => {
     // Prepare
     const { app, serviceStack } = createApp(appProps({}, { bundle: true }));
 
@@ -97,7 +101,7 @@ describe('app', () => {
       readFileSync(path.join(assembly.directory, `${serviceStack.artifactId}.assets.json`), 'utf8'),
     ) as { files: Record<string, { source: { path: string; packaging?: string } }> };
     const bundles = Object.values(manifest.files).filter((f) => f.source.packaging === 'zip');
-    expect(bundles).toHaveLength(2);
+    expect(bundles).toHaveLength(6);
     for (const { source } of bundles) {
       const dir = path.join(assembly.directory, source.path);
       expect(existsSync(path.join(dir, 'index.js'))).toBe(true);

@@ -5,9 +5,17 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { DEFAULTS, ENV } from '../../lambda/env';
+import { DEFAULTS, DIGEST_ENV, ENV, SIZE_DEFAULTS, SIZE_ENV } from '../../lambda/env';
 import { DEFAULT_POLICIES, parsePolicy, serialisePolicy } from '../../lambda/core/policy';
-import { DEFAULT_PRUNE_SCHEDULE, DynamoDbBackupService } from '../../lib';
+import {
+  ChangeTrigger,
+  DEFAULT_DIGEST_SCHEDULE,
+  DEFAULT_PROBE_SCHEDULE,
+  DEFAULT_PRUNE_SCHEDULE,
+  DEFAULT_RECONCILE_SCHEDULE,
+  DynamoDbBackupService,
+  SizeTrigger,
+} from '../../lib';
 import type { DynamoDbBackupServiceProps } from '../../lib';
 import { actionsOn, allActions, newApp, statementsOf } from './helpers';
 
@@ -24,6 +32,10 @@ const id = (stack: Stack, c: { node: { defaultChild?: unknown } }) =>
 const TABLES = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/*';
 const BACKUPS = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/*/backup/*';
 const PARAMETERS = 'arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/dynamodb-backup/*';
+const INDEXES = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/*/index/*';
+
+/** Rules besides the schedules and prune sweeps: size probe, size alarm -> planner, stream reconcile, digest. */
+const TRIGGER_RULES = 4;
 
 describe('DynamoDbBackupService', () => {
   describe('policies', () => {
@@ -72,8 +84,8 @@ describe('DynamoDbBackupService', () => {
       // Assess
       template.resourceCountIs('AWS::SSM::Parameter', 1);
       template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/dynamodb-backup/policies/sizeonly' });
-      // No schedule rule; the prune sweep only.
-      template.resourceCountIs('AWS::Events::Rule', 1);
+      // No schedule rule; the prune sweep only (besides the trigger and digest rules).
+      template.resourceCountIs('AWS::Events::Rule', 1 + TRIGGER_RULES);
     });
   });
 
@@ -86,7 +98,7 @@ describe('DynamoDbBackupService', () => {
 
       // Assess: hourly, daily, weekly, nightly; sizeonly has no schedule (its prune rule aside).
       expect(Object.keys(service.scheduleRules).sort()).toEqual(['daily', 'hourly', 'nightly', 'weekly']);
-      template.resourceCountIs('AWS::Events::Rule', 4 + Object.keys(service.pruneRules).length);
+      template.resourceCountIs('AWS::Events::Rule', 4 + Object.keys(service.pruneRules).length + TRIGGER_RULES);
       const plannerId = id(stack, service.planner);
       const dlqId = id(stack, service.triggerDeadLetterQueue);
       const expressions = {
@@ -112,16 +124,18 @@ describe('DynamoDbBackupService', () => {
       }
     });
 
-    it('gives the rules distinct ids and every rule one target, the planner', () => {
+    it('gives the rules distinct ids and every rule one target; schedules, sweeps and size alarms go to the planner', () => {
       // Prepare / Act
       const { stack, service, template } = synth({ policies: { sizeonly: { size: { growthBytes: 1_000_000 } } } });
 
       // Assess
       const rules = Object.values(template.findResources('AWS::Events::Rule'));
-      expect(rules).toHaveLength(Object.keys(service.scheduleRules).length + Object.keys(service.pruneRules).length);
-      for (const rule of rules) {
-        expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [id(stack, service.planner), 'Arn'] } })]);
-      }
+      expect(rules).toHaveLength(Object.keys(service.scheduleRules).length + Object.keys(service.pruneRules).length + TRIGGER_RULES);
+      for (const rule of rules) expect(rule.Properties.Targets).toHaveLength(1);
+      const plannerArn = { 'Fn::GetAtt': [id(stack, service.planner), 'Arn'] };
+      const toPlanner = rules.filter((r) => JSON.stringify(r.Properties.Targets[0].Arn) === JSON.stringify(plannerArn));
+      // + 1: the size alarm rule.
+      expect(toPlanner).toHaveLength(Object.keys(service.scheduleRules).length + Object.keys(service.pruneRules).length + 1);
       // One invoke permission per rule.
       template.resourceCountIs('AWS::Lambda::Permission', rules.length);
     });
@@ -198,7 +212,7 @@ describe('DynamoDbBackupService', () => {
 
       // Assess
       expect(service.pruneSchedule).toBe('rate(12 hours)');
-      template.resourceCountIs('AWS::Events::Rule', 2);
+      template.resourceCountIs('AWS::Events::Rule', 2 + TRIGGER_RULES);
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'rate(12 hours)',
         Targets: [pruneTarget(stack, service, 'nightly')],
@@ -297,15 +311,19 @@ describe('DynamoDbBackupService', () => {
   });
 
   describe('functions', () => {
-    it('run nodejs22.x on arm64 with 512 MB, the planner 5 min and the worker 2 min', () => {
+    it('run nodejs22.x on arm64 with 512 MB: planner 5 min, worker 2 min, probe 10 min, stream 1 min, reconciler 5 min, digest 10 min', () => {
       // Prepare / Act
       const { stack, service, template } = synth();
 
       // Assess
-      template.resourceCountIs('AWS::Lambda::Function', 2);
+      template.resourceCountIs('AWS::Lambda::Function', 6);
       for (const [fn, timeout] of [
         [service.planner, 300],
         [service.worker, 120],
+        [service.sizeTrigger!.probe, 600],
+        [service.changeTrigger!.streamHandler, 60],
+        [service.changeTrigger!.reconciler, 300],
+        [service.digest!, 600],
       ] as const) {
         template.hasResourceProperties('AWS::Lambda::Function', {
           Role: { 'Fn::GetAtt': [id(stack, fn.role as iam.Role), 'Arn'] },
@@ -324,8 +342,9 @@ describe('DynamoDbBackupService', () => {
       const configured = synth({ logRetention: logs.RetentionDays.ONE_YEAR });
 
       // Assess
-      byDefault.template.resourceCountIs('AWS::Logs::LogGroup', 2);
-      for (const fn of [byDefault.service.planner, byDefault.service.worker]) {
+      byDefault.template.resourceCountIs('AWS::Logs::LogGroup', 6);
+      const s = byDefault.service;
+      for (const fn of [s.planner, s.worker, s.sizeTrigger!.probe, s.changeTrigger!.streamHandler, s.changeTrigger!.reconciler, s.digest!]) {
         const logGroupId = byDefault.stack.getLogicalId(fn.logGroup.node.defaultChild as logs.CfnLogGroup);
         byDefault.template.hasResourceProperties('AWS::Lambda::Function', {
           FunctionName: Match.absent(),
@@ -380,16 +399,34 @@ describe('DynamoDbBackupService', () => {
   });
 
   describe('IAM', () => {
-    it('scopes the worker: CreateBackup/DescribeTable on table/*, Describe/DeleteBackup on table/*/backup/*, nothing on *', () => {
+    it('scopes the worker: CreateBackup, DescribeTable and its upkeep on table/*, Describe/DeleteBackup on table/*/backup/*, auto scaling reads on *', () => {
       // Prepare / Act
       const { service, template } = synth();
       const role = service.worker.role!;
 
-      // Assess
-      expect(actionsOn(template, role, TABLES)).toEqual(['dynamodb:CreateBackup', 'dynamodb:DescribeTable']);
+      // Assess: the post-backup upkeep (settings snapshot, PITR) is read-only but for
+      // UpdateContinuousBackups.
+      expect(actionsOn(template, role, TABLES)).toEqual([
+        'dynamodb:CreateBackup',
+        'dynamodb:DescribeContinuousBackups',
+        'dynamodb:DescribeContributorInsights',
+        'dynamodb:DescribeKinesisStreamingDestination',
+        'dynamodb:DescribeTable',
+        'dynamodb:DescribeTimeToLive',
+        'dynamodb:GetResourcePolicy',
+        'dynamodb:ListTagsOfResource',
+        'dynamodb:UpdateContinuousBackups',
+      ]);
+      expect(actionsOn(template, role, INDEXES)).toEqual(['dynamodb:DescribeContributorInsights']);
       expect(actionsOn(template, role, BACKUPS)).toEqual(['dynamodb:DeleteBackup', 'dynamodb:DescribeBackup']);
       // The planner lists; the worker prunes from its job's listing slice or from the ledger.
-      expect(actionsOn(template, role, '*')).toEqual([]);
+      expect(actionsOn(template, role, '*')).toEqual([
+        'application-autoscaling:DescribeScalableTargets',
+        'application-autoscaling:DescribeScalingPolicies',
+      ]);
+      for (const write of ['dynamodb:UpdateTable', 'dynamodb:TagResource', 'dynamodb:PutResourcePolicy', 'application-autoscaling:RegisterScalableTarget']) {
+        expect(allActions(template, role)).not.toContain(write);
+      }
       expect(allActions(template, role)).not.toContain('dynamodb:ListBackups');
       expect(actionsOn(template, role, PARAMETERS)).toEqual(['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath']);
       expect(allActions(template, role)).toEqual(
@@ -464,6 +501,35 @@ describe('DynamoDbBackupService', () => {
         ]),
       );
       expect(actionsOn(template, operator, PARAMETERS)).toEqual(expect.arrayContaining(['ssm:PutParameter', 'ssm:GetParametersByPath']));
+      // Restore: into a new table, then the source's settings re-applied to it.
+      expect(actionsOn(template, operator, TABLES)).toEqual(
+        expect.arrayContaining([
+          'dynamodb:RestoreTableFromBackup',
+          'dynamodb:RestoreTableToPointInTime',
+          'dynamodb:TagResource',
+          'dynamodb:UpdateTimeToLive',
+          'dynamodb:UpdateTable',
+          'dynamodb:UpdateContinuousBackups',
+          'dynamodb:PutResourcePolicy',
+          'dynamodb:UpdateContributorInsights',
+          'dynamodb:EnableKinesisStreamingDestination',
+          'dynamodb:BatchWriteItem',
+          'dynamodb:PutItem',
+          'dynamodb:Scan',
+          'dynamodb:Query',
+        ]),
+      );
+      expect(actionsOn(template, operator, BACKUPS)).toEqual(expect.arrayContaining(['dynamodb:RestoreTableFromBackup', 'dynamodb:DeleteBackup']));
+      expect(actionsOn(template, operator, INDEXES)).toEqual(expect.arrayContaining(['dynamodb:UpdateContributorInsights']));
+      // status (coverage) and restore's auto scaling.
+      expect(actionsOn(template, operator, '*')).toEqual(
+        expect.arrayContaining([
+          'dynamodb:ListTables',
+          'application-autoscaling:RegisterScalableTarget',
+          'application-autoscaling:PutScalingPolicy',
+        ]),
+      );
+      expect(actions).not.toContain('dynamodb:DeleteTable');
     });
   });
 
@@ -515,5 +581,172 @@ describe('DynamoDbBackupService', () => {
     expect(service.ledgerTable).toBe(service.state?.ledgerTable);
     expect(service.topic).toBe(service.state?.topic);
     expect(service.tagKey).toBe('backup:policy');
+    expect(service.sizeTrigger).toBeInstanceOf(SizeTrigger);
+    expect(service.changeTrigger).toBeInstanceOf(ChangeTrigger);
+    expect(service.digest).toBeDefined();
+    expect(service.digestRule).toBeDefined();
+  });
+
+  describe('size and change triggers, coverage digest', () => {
+    // One synth with everything on, shared by the read-only assertions below (keeps the suite fast).
+    const all = synth();
+    const fnOf = (role: iam.IRole | undefined) => (f: Record<string, unknown>) =>
+      (f as { Properties: { Role: { 'Fn::GetAtt': string[] } } }).Properties.Role['Fn::GetAtt'][0] === all.stack.getLogicalId(role!.node.defaultChild as iam.CfnRole);
+
+    it('routes the size alarms\' ALARM state changes to the planner, with the trigger DLQ', () => {
+      // Assess
+      const { stack, service, template } = all;
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.cloudwatch'],
+          'detail-type': ['CloudWatch Alarm State Change'],
+          detail: { alarmName: [{ prefix: SIZE_DEFAULTS.ALARM_PREFIX }], state: { value: ['ALARM'] } },
+        },
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [id(stack, service.planner), 'Arn'] },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(stack, service.triggerDeadLetterQueue), 'Arn'] } },
+          }),
+        ],
+      });
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        FunctionName: { 'Fn::GetAtt': [id(stack, service.planner), 'Arn'] },
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [id(stack, service.sizeTrigger!.alarmRule), 'Arn'] },
+      });
+      // The default prefix is the planner's default: no variable.
+      const planner = Object.values(template.findResources('AWS::Lambda::Function')).find(fnOf(service.planner.role))!;
+      expect(planner.Properties.Environment.Variables).not.toHaveProperty(SIZE_ENV.ALARM_PREFIX);
+    });
+
+    it('gives the planner a non-default size alarm prefix', () => {
+      // Prepare / Act
+      const { stack, service, template } = synth({ sizeAlarmPrefix: 'prod-size-' });
+
+      // Assess
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Role: { 'Fn::GetAtt': [id(stack, service.planner.role as iam.Role), 'Arn'] },
+        Environment: { Variables: Match.objectLike({ [SIZE_ENV.ALARM_PREFIX]: 'prod-size-' }) },
+      });
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: Match.objectLike({ detail: Match.objectLike({ alarmName: [{ prefix: 'prod-size-' }] }) }),
+      });
+    });
+
+    it('runs the probe hourly and the stream reconciler every 15 minutes, with the trigger DLQ', () => {
+      // Assess
+      const { stack, service, template } = all;
+      const dlq = { Arn: { 'Fn::GetAtt': [id(stack, service.triggerDeadLetterQueue), 'Arn'] } };
+      for (const [expression, fn] of [
+        [DEFAULT_PROBE_SCHEDULE, service.sizeTrigger!.probe],
+        [DEFAULT_RECONCILE_SCHEDULE, service.changeTrigger!.reconciler],
+      ] as const) {
+        template.hasResourceProperties('AWS::Events::Rule', {
+          ScheduleExpression: expression,
+          Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [id(stack, fn), 'Arn'] }, DeadLetterConfig: dlq })],
+        });
+      }
+      expect(DEFAULT_PROBE_SCHEDULE).toBe('rate(1 hour)');
+      expect(DEFAULT_RECONCILE_SCHEDULE).toBe('rate(15 minutes)');
+    });
+
+    it('runs the digest daily at 07:00 UTC by default, or on digestSchedule, with the trigger DLQ', () => {
+      // Prepare / Act
+      const custom = synth({ digestSchedule: ' cron(30 6 ? * MON-FRI *) ', probeSchedule: 'rate(30 minutes)', reconcileSchedule: 'rate(1 hour)' });
+
+      // Assess
+      const { stack, service, template } = all;
+      expect(DEFAULT_DIGEST_SCHEDULE).toBe('cron(0 7 * * ? *)');
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: DEFAULT_DIGEST_SCHEDULE,
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [id(stack, service.digest!), 'Arn'] },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [id(stack, service.triggerDeadLetterQueue), 'Arn'] } },
+          }),
+        ],
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Role: { 'Fn::GetAtt': [id(stack, service.digest!.role as iam.Role), 'Arn'] },
+        DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [id(stack, service.triggerDeadLetterQueue), 'Arn'] } },
+      });
+      for (const [expression, fn] of [
+        ['cron(30 6 ? * MON-FRI *)', custom.service.digest!],
+        ['rate(30 minutes)', custom.service.sizeTrigger!.probe],
+        ['rate(1 hour)', custom.service.changeTrigger!.reconciler],
+      ] as const) {
+        custom.template.hasResourceProperties('AWS::Events::Rule', {
+          ScheduleExpression: expression,
+          Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [id(custom.stack, fn), 'Arn'] } })],
+        });
+      }
+    });
+
+    it('gives the digest its environment (ignore list only when given)', () => {
+      // Prepare / Act
+      const ignoring = synth({ digestIgnoreTables: ['scratch', 'tmp-*'] });
+
+      // Assess
+      const { stack, service, template } = all;
+      const vars = Object.values(template.findResources('AWS::Lambda::Function')).find(fnOf(service.digest!.role))!.Properties.Environment.Variables;
+      expect(vars).toEqual({
+        [ENV.LEDGER_TABLE]: { Ref: id(stack, service.ledgerTable as dynamodb.Table) },
+        [ENV.TOPIC_ARN]: { Ref: id(stack, service.topic as sns.Topic) },
+        [ENV.TAG_KEY]: DEFAULTS.TAG_KEY,
+        [ENV.POLICY_PREFIX]: DEFAULTS.POLICY_PREFIX,
+        [ENV.TABLE_OVERRIDE_PREFIX]: DEFAULTS.TABLE_OVERRIDE_PREFIX,
+        POWERTOOLS_SERVICE_NAME: 'ddb-backup',
+      });
+      ignoring.template.hasResourceProperties('AWS::Lambda::Function', {
+        Role: { 'Fn::GetAtt': [id(ignoring.stack, ignoring.service.digest!.role as iam.Role), 'Arn'] },
+        Environment: { Variables: Match.objectLike({ [DIGEST_ENV.IGNORE_TABLES]: 'scratch,tmp-*' }) },
+      });
+    });
+
+    it('scopes the digest: read-only over every table, tags, policies and the ledger; publish to the topic', () => {
+      // Assess
+      const { service, template } = all;
+      const role = service.digest!.role!;
+      expect(actionsOn(template, role, '*')).toEqual(['dynamodb:ListBackups', 'dynamodb:ListTables', 'tag:GetResources']);
+      expect(actionsOn(template, role, TABLES)).toEqual(['dynamodb:DescribeContinuousBackups', 'dynamodb:DescribeTable']);
+      expect(actionsOn(template, role, PARAMETERS)).toEqual(['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath']);
+      const actions = allActions(template, role);
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey*']));
+      for (const a of actions) {
+        expect(a).not.toMatch(/^dynamodb:(Create|Delete|Put|Update|BatchWrite|Restore|Tag)/);
+        expect(a).not.toMatch(/^[a-z0-9-]+:\*$|^\*$/);
+      }
+    });
+
+    it('never lets the planner, probe, stream handler, reconciler or digest create or delete backups', () => {
+      // Assess
+      const { service, template } = all;
+      const roles = [
+        service.planner.role!,
+        service.sizeTrigger!.probe.role!,
+        service.changeTrigger!.streamHandler.role!,
+        service.changeTrigger!.reconciler.role!,
+        service.digest!.role!,
+      ];
+      for (const role of roles) {
+        const actions = allActions(template, role);
+        for (const forbidden of ['dynamodb:CreateBackup', 'dynamodb:DeleteBackup', 'dynamodb:RestoreTableFromBackup']) {
+          expect(actions).not.toContain(forbidden);
+        }
+      }
+    });
+
+    it('can leave out the size triggers, the change triggers and the digest', () => {
+      // Prepare / Act
+      const { service, template } = synth({ sizeTriggers: false, changeTriggers: false, coverageDigest: false });
+
+      // Assess
+      expect(service.sizeTrigger).toBeUndefined();
+      expect(service.changeTrigger).toBeUndefined();
+      expect(service.digest).toBeUndefined();
+      expect(service.digestRule).toBeUndefined();
+      template.resourceCountIs('AWS::Lambda::Function', 2);
+      template.resourceCountIs('AWS::Events::Rule', Object.keys(service.scheduleRules).length + Object.keys(service.pruneRules).length);
+    });
   });
 });

@@ -35,7 +35,7 @@ describe('stacks', () => {
     service.resourceCountIs('AWS::KMS::Key', 0);
     service.resourceCountIs('AWS::DynamoDB::Table', 0);
     service.resourceCountIs('AWS::SNS::Topic', 0);
-    service.resourceCountIs('AWS::Lambda::Function', 2);
+    service.resourceCountIs('AWS::Lambda::Function', 6);
   });
 
   it('wires the service to the state stack resources', () => {
@@ -83,7 +83,7 @@ describe('stacks', () => {
     });
   });
 
-  it('outputs the job queue, job DLQ and trigger DLQ URLs (service stack)', () => {
+  it('outputs the job queue, job DLQ, trigger DLQ and stream failure queue URLs (service stack)', () => {
     // Prepare / Act
     const { serviceStack } = build();
     const template = Template.fromStack(serviceStack);
@@ -94,6 +94,7 @@ describe('stacks', () => {
       ['JobQueueUrl', service.jobQueue],
       ['JobDeadLetterQueueUrl', service.deadLetterQueue],
       ['TriggerDeadLetterQueueUrl', service.triggerDeadLetterQueue],
+      ['StreamFailureQueueUrl', service.changeTrigger!.failureQueue],
     ] as const) {
       template.hasOutput(outputId, {
         Value: { Ref: serviceStack.getLogicalId(queue.node.defaultChild as CfnElement) },

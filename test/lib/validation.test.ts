@@ -92,6 +92,20 @@ describe('DynamoDbBackupService synth-time validation', () => {
     expect(synth).toThrow(/pruneSchedule: must be an EventBridge expression/);
   });
 
+  it.each([['digestSchedule'], ['probeSchedule'], ['reconcileSchedule']] as const)('rejects a bad %s at synth', (prop) => {
+    // Prepare
+    const synth = synthesise({ [prop]: 'every day' });
+
+    // Act / Assess
+    expect(synth).toThrow(new RegExp(`${prop}: must be an EventBridge expression`));
+  });
+
+  it('rejects a bad size alarm prefix and digest ignore pattern at synth', () => {
+    // Prepare / Act / Assess
+    expect(synthesise({ sizeAlarmPrefix: 'bad prefix!' })).toThrow(/alarmPrefix: must match/);
+    expect(synthesise({ digestIgnoreTables: ['a,b'] })).toThrow(/digestIgnoreTables: "a,b" is not a table name/);
+  });
+
   it('reports a bad pruneSchedule together with a bad policy', () => {
     // Prepare
     const synth = synthesise({ pruneSchedule: 'daily', policies: { bad: { retention: { keepLast: -1 } } } });
