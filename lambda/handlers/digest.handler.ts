@@ -31,8 +31,8 @@ export interface DigestOutcome {
 /**
  * Daily coverage digest: the same report as `ddb-backup status`, and one SNS message naming the
  * UNPROTECTED, STALE, FAILING, PITR_DRIFT and POLICY_ERROR tables. Nothing is sent when every
- * table is fine. A failure to list tables or publish throws (the invocation fails and its
- * error alarm fires); a table whose facts cannot be read is reported, never skipped.
+ * table is fine. A failure to list tables or publish throws: the async invocation is retried,
+ * then lands in the trigger dead-letter queue, whose alarm notifies the topic. A table whose facts cannot be read is reported, never skipped.
  */
 export async function digestHandler(_event: unknown = {}, svc: Service = getService(), env: NodeJS.ProcessEnv = process.env): Promise<DigestOutcome> {
   const ignore = ignoreList(env[DIGEST_ENV.IGNORE_TABLES]);
