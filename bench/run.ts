@@ -1,0 +1,116 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Table from 'cli-table3';
+import { runColdStart } from './coldstart';
+import { runStream } from './stream';
+import type { SweepResult } from './sweep';
+
+/**
+ * `npm run bench`: fleet sweeps (100, 1,000, 5,000 tables) against a simulated AWS that enforces
+ * the account rates, stream-handler throughput, cold start against a naive build, and memory.
+ * Prints tables and writes bench/results.json. Not part of `npm test`.
+ *
+ * Env: BENCH_SIZES (default "100,1000,5000"), BENCH_TIME_SCALE (default 10: simulated time runs
+ * 10x faster, rates x10 and latencies /10, so the bound/ratio comparisons are unchanged),
+ * BENCH_COLD_RUNS (default 10).
+ */
+
+const sizes = (process.env.BENCH_SIZES ?? '100,1000,5000').split(',').map(Number);
+const scale = Number(process.env.BENCH_TIME_SCALE ?? 10);
+const coldRuns = Number(process.env.BENCH_COLD_RUNS ?? 10);
+const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : String(n));
+
+function sweepInChild(tables: number): SweepResult {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, 'sweep-child.ts'), String(tables), String(scale)], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_NO_WARNINGS: '1', POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1' },
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as SweepResult;
+}
+
+async function main(): Promise<void> {
+  const started = new Date().toISOString();
+  process.stderr.write(`sweeps ${sizes.join(', ')} at time scale ${scale}...\n`);
+  const sweeps = sizes.map((n) => {
+    process.stderr.write(`  ${n} tables\n`);
+    return sweepInChild(n);
+  });
+
+  const sweepTable = new Table({
+    head: ['tables', 'sim s', 'bound s (API)', 'ratio (goal <= 1.2)', 'beyond irreducible / table: AWS | + ledger reads', 'throttles', 'backed up', 'deleted', 'failed'],
+    style: { head: [], border: [] },
+  });
+  for (const s of sweeps) {
+    sweepTable.push([
+      s.tables,
+      fmt(s.simSeconds, 1),
+      `${fmt(s.boundSeconds, 1)} (${s.boundApi})`,
+      fmt(s.ratio),
+      `${fmt(s.beyondIrreducibleAwsPerTable, 3)} | ${fmt(s.beyondIrreduciblePerTable, 3)}`,
+      Object.values(s.throttles).reduce((a, b) => a + b, 0),
+      s.backedUp,
+      s.deleted,
+      s.failed,
+    ]);
+  }
+  const callTable = new Table({ head: ['tables', ...Object.keys(sweeps[0].calls), 'ledger reads', 'ledger writes'], style: { head: [], border: [] } });
+  for (const s of sweeps) {
+    callTable.push([
+      s.tables,
+      ...Object.keys(sweeps[0].calls).map((k) => `${s.calls[k] ?? 0} (${fmt(s.callsPerTable[k] ?? 0, 3)}/t)`),
+      `${fmt(s.ledgerReadsPerTable, 2)}/t`,
+      `${fmt(s.ledgerWritesPerTable, 2)}/t`,
+    ]);
+  }
+
+  process.stderr.write('stream handler...\n');
+  const stream = await runStream();
+  const streamTable = new Table({ head: ['records', 'tables', 'records/s', 'counter writes (goal 10)', 'CPU ms', 'wall ms'], style: { head: [], border: [] } });
+  streamTable.push([stream.records, stream.tables, Math.round(stream.recordsPerSecond), stream.counterWrites, fmt(stream.cpuMs, 1), fmt(stream.wallMs, 1)]);
+
+  process.stderr.write('cold start...\n');
+  const cold = runColdStart(coldRuns);
+  const coldTable = new Table({ head: ['handler', 'bundle KiB', 'init ms (median)', 'naive KiB', 'naive init ms', 'ratio (goal <= 0.6)'], style: { head: [], border: [] } });
+  for (const c of cold) coldTable.push([c.handler, fmt(c.bundleKiB, 0), fmt(c.initMs, 1), fmt(c.naiveBundleKiB, 0), fmt(c.naiveInitMs, 1), fmt(c.ratio)]);
+
+  // Memory: peak RSS growth per table between the smallest and the largest fleet.
+  const small = sweeps[0];
+  const large = sweeps[sweeps.length - 1];
+  const growth = (s: SweepResult) => (s.peakRssMiB - s.baseRssMiB) * 2 ** 20;
+  const bytesPerTable = large.tables > small.tables ? (growth(large) - growth(small)) / (large.tables - small.tables) : growth(large) / large.tables;
+  const memTable = new Table({ head: ['tables', 'RSS before run MiB', 'peak RSS MiB', 'run growth MiB'], style: { head: [], border: [] } });
+  for (const s of sweeps) memTable.push([s.tables, fmt(s.baseRssMiB, 1), fmt(s.peakRssMiB, 1), fmt(s.peakRssMiB - s.baseRssMiB, 1)]);
+
+  console.log('\n## Sweep (real planner, worker and adapters; simulated AWS at the account rates)\n');
+  console.log(sweepTable.toString());
+  console.log('\nCalls per API (per table):\n');
+  console.log(callTable.toString());
+  console.log('\n## Stream handler\n');
+  console.log(streamTable.toString());
+  console.log('\n## Cold start\n');
+  console.log(coldTable.toString());
+  console.log('\n## Memory\n');
+  console.log(memTable.toString());
+  console.log(`\npeak RSS growth per table (${small.tables} -> ${large.tables} tables): ${fmt(bytesPerTable / 1024, 2)} KiB (goal: one small record, <= 4 KiB)`);
+
+  const results = {
+    started,
+    finished: new Date().toISOString(),
+    node: process.version,
+    timeScale: scale,
+    sweeps,
+    stream,
+    coldStart: cold,
+    memory: { bytesPerTable },
+  };
+  writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log('\nwrote bench/results.json');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
