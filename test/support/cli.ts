@@ -13,11 +13,16 @@ const BIN = join(__dirname, '..', '..', 'bin', 'ddb-backup.js');
 
 /** Spawns the real `ddb-backup` executable against the test endpoint and the env's isolated state. */
 export function cli(env: TestEnv | undefined, args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
+  // Against moto the CLI gets fake credentials; in `npm run e2e` (DDB_BACKUP_E2E=1) it inherits
+  // whatever credentials and profile the operator's environment names.
+  const awsEnv =
+    process.env.DDB_BACKUP_E2E === '1'
+      ? Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('AWS_')))
+      : { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' };
   const childEnv: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
+    ...awsEnv,
     AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
     NODE_NO_WARNINGS: '1',
     ...(endpoint() ? { AWS_ENDPOINT_URL: endpoint() } : {}),
