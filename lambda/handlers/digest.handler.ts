@@ -1,6 +1,7 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- the coverage adapter (and the SDK clients it
+   imports) loads on first use, not at cold start. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createClients } from '../aws/clients';
-import { collectCoverage, publishDigest } from '../aws/coverage';
 import { buildService, configFromEnv, type Service } from '../aws/service';
 import { DIGEST_FLAGS, flaggedTables } from '../core/coverage';
 import { DIGEST_ENV } from '../env';
@@ -38,6 +39,7 @@ export async function digestHandler(_event: unknown = {}, svc: Service = getServ
   const ignore = ignoreList(env[DIGEST_ENV.IGNORE_TABLES]);
   // The service's own ledger is not a table to back up with the service.
   if (svc.config.ledgerTable) ignore.push(svc.config.ledgerTable);
+  const { collectCoverage, publishDigest } = require('../aws/coverage') as typeof import('../aws/coverage');
   const report = await collectCoverage(svc, { ignore });
   const flagged = flaggedTables(report, DIGEST_FLAGS);
   const out = await publishDigest(svc, report, DIGEST_FLAGS);

@@ -1,9 +1,10 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- the size adapters (and the SDK clients they
+   import) load on first use, not at cold start. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createClients } from '../aws/clients';
-import { SIZE_RATES } from '../aws/alarms';
 import { CallCounter, RateLimits } from '../aws/limits';
 import { buildService, configFromEnv, type Service } from '../aws/service';
-import { runSizeTrigger, sizeConfigFromEnv, type SizeConfig } from '../aws/size-service';
+import type { SizeConfig } from '../aws/size-service';
 import type { SizeProbeReport } from '../core/size-probe';
 
 /**
@@ -17,16 +18,22 @@ const counter = new CallCounter();
 let service: Service | undefined;
 let config: SizeConfig | undefined;
 
+const sizeService = () => require('../aws/size-service') as typeof import('../aws/size-service');
+
 function getService(): Service {
-  service ??= buildService(createClients({ limits: new RateLimits(SIZE_RATES), counter }), configFromEnv());
+  if (!service) {
+    const { SIZE_RATES } = require('../aws/alarms') as typeof import('../aws/alarms');
+    service = buildService(createClients({ limits: new RateLimits(SIZE_RATES), counter }), configFromEnv());
+  }
   return service;
 }
 
 export async function probeHandler(
   _event: unknown,
   svc: Service = getService(),
-  cfg: SizeConfig = (config ??= sizeConfigFromEnv()),
+  cfg: SizeConfig = (config ??= sizeService().sizeConfigFromEnv()),
 ): Promise<SizeProbeReport> {
+  const { runSizeTrigger } = sizeService();
   const before = counter.snapshot();
   const report = await runSizeTrigger(svc, cfg, 'probe', logger);
   const after = counter.snapshot();

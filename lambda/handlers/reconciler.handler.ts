@@ -1,9 +1,10 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- the size adapters (and the SDK clients they
+   import) load on first use, not at cold start. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createClients } from '../aws/clients';
-import { SIZE_RATES } from '../aws/alarms';
 import { RateLimits } from '../aws/limits';
 import { buildService, configFromEnv, type Service } from '../aws/service';
-import { runSizeTrigger, sizeConfigFromEnv, type SizeConfig } from '../aws/size-service';
+import type { SizeConfig } from '../aws/size-service';
 import type { SizeProbeReport } from '../core/size-probe';
 
 /**
@@ -17,17 +18,22 @@ const logger = new Logger({ serviceName: 'ddb-backup-size-reconciler' });
 let service: Service | undefined;
 let config: SizeConfig | undefined;
 
+const sizeService = () => require('../aws/size-service') as typeof import('../aws/size-service');
+
 function getService(): Service {
-  service ??= buildService(createClients({ limits: new RateLimits(SIZE_RATES) }), configFromEnv());
+  if (!service) {
+    const { SIZE_RATES } = require('../aws/alarms') as typeof import('../aws/alarms');
+    service = buildService(createClients({ limits: new RateLimits(SIZE_RATES) }), configFromEnv());
+  }
   return service;
 }
 
 export async function reconcilerHandler(
   _event: unknown,
   svc: Service = getService(),
-  cfg: SizeConfig = (config ??= sizeConfigFromEnv()),
+  cfg: SizeConfig = (config ??= sizeService().sizeConfigFromEnv()),
 ): Promise<SizeProbeReport> {
-  const report = await runSizeTrigger(svc, cfg, 'reconcile', logger);
+  const report = await sizeService().runSizeTrigger(svc, cfg, 'reconcile', logger);
   logger.info('size alarms reconciled', { targets: report.targets.length, alarms: report.alarms, problems: report.problems.length });
   return report;
 }

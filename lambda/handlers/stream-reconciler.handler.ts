@@ -1,9 +1,9 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
+/* eslint-disable @typescript-eslint/no-require-imports -- the Lambda client and the stream adapters (and
+   the SDK clients and lib-dynamodb they import) load on first use, not at cold start. */
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ChangeTopicNotifier } from '../aws/change-notifier';
 import { createClients } from '../aws/clients';
 import { buildService, configFromEnv, required, type Service } from '../aws/service';
-import { StreamMappings, StreamReportPublisher } from '../aws/stream-mappings';
 import { reconcileStreams, type StreamReconcileDeps, type StreamReconcileReport } from '../core/stream-reconcile';
 import { STREAM_ENV } from '../env';
 
@@ -19,6 +19,8 @@ let deps: StreamReconcileDeps | undefined;
 
 export function buildReconcileDeps(svc: Service, lambda: LambdaClient, env: NodeJS.ProcessEnv = process.env): StreamReconcileDeps {
   const functionName = required(env[STREAM_ENV.FUNCTION_NAME], `stream handler function (${STREAM_ENV.FUNCTION_NAME})`);
+  const { ChangeTopicNotifier } = require('../aws/change-notifier') as typeof import('../aws/change-notifier');
+  const { StreamMappings, StreamReportPublisher } = require('../aws/stream-mappings') as typeof import('../aws/stream-mappings');
   const notifier = new ChangeTopicNotifier(svc.clients.sns, svc.config.topicArn);
   return {
     discovery: svc.discovery,
@@ -32,7 +34,7 @@ export function buildReconcileDeps(svc: Service, lambda: LambdaClient, env: Node
 function getDeps(): StreamReconcileDeps {
   deps ??= buildReconcileDeps(
     buildService(createClients(), configFromEnv()),
-    new LambdaClient({ retryMode: 'adaptive', maxAttempts: 8 }),
+    new (require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda')).LambdaClient({ retryMode: 'adaptive', maxAttempts: 8 }),
   );
   return deps;
 }

@@ -1,11 +1,9 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+/* eslint-disable @typescript-eslint/no-require-imports -- Powertools batch and the stream adapters (and
+   the SDK clients and lib-dynamodb they import) load on first use, not at cold start. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { ChangeCounter } from '../aws/change-counter';
-import { ChangeTopicNotifier } from '../aws/change-notifier';
 import { createClients } from '../aws/clients';
 import { buildService, configFromEnv, required, type Service } from '../aws/service';
-import { TablePolicyResolver } from '../aws/table-policies';
 import { countByTable, tableFromStreamArn } from '../core/changes';
 import { errorMessage } from '../core/errors';
 import { processTableBatch, type StreamTriggerDeps, type TableBatchOutcome } from '../core/stream-trigger';
@@ -39,6 +37,9 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
 /** The composition of the stream handler over one Service. */
 export function buildStreamDeps(svc: Service, env: NodeJS.ProcessEnv = process.env): StreamHandlerDeps {
   const ledgerTable = required(svc.config.ledgerTable, `ledger table (${ENV.LEDGER_TABLE})`);
+  const { ChangeCounter } = require('../aws/change-counter') as typeof import('../aws/change-counter');
+  const { ChangeTopicNotifier } = require('../aws/change-notifier') as typeof import('../aws/change-notifier');
+  const { TablePolicyResolver } = require('../aws/table-policies') as typeof import('../aws/table-policies');
   return {
     trigger: {
       counter: new ChangeCounter(svc.clients.dynamodb, ledgerTable),
@@ -95,6 +96,7 @@ export async function processStreamBatch(event: DynamoDBStreamEvent, context: Co
   });
 
   // Powertools reports each failed record by its SequenceNumber.
+  const { BatchProcessor, EventType, processPartialResponse } = require('@aws-lambda-powertools/batch') as typeof import('@aws-lambda-powertools/batch');
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
   const recordHandler = (record: DynamoDBRecord): Promise<void> => {
     const table = tableFromStreamArn(record.eventSourceARN);
