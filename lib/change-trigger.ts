@@ -1,23 +1,19 @@
-import * as path from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV, STREAM_ENV } from '../lambda/env';
 import { acknowledgeRule, acknowledgeWildcardAction, acknowledgeWildcardResource } from './private/acknowledge';
-
-const PROJECT_ROOT = path.join(__dirname, '..');
-const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambda', 'handlers');
+import { notifyTopic, queueMessagesAlarm } from './private/alarms';
+import { handlerFunction } from './private/handler-function';
 
 const STREAM_HANDLER_TIMEOUT = Duration.minutes(1);
 const RECONCILER_TIMEOUT = Duration.minutes(5);
@@ -113,8 +109,8 @@ export class ChangeTrigger extends Construct {
       POWERTOOLS_SERVICE_NAME: 'ddb-backup',
     };
 
-    const stream = this.createFunction('StreamHandler', {
-      entry: path.join(HANDLERS_DIR, 'stream.handler.ts'),
+    const stream = handlerFunction(this, 'StreamHandler', {
+      handler: 'stream',
       description: 'DynamoDB backups: counts stream changes per table, enqueues change-triggered backup jobs',
       timeout: STREAM_HANDLER_TIMEOUT,
       logRetention,
@@ -122,8 +118,8 @@ export class ChangeTrigger extends Construct {
     });
     this.streamHandler = stream.fn;
 
-    const reconciler = this.createFunction('StreamReconciler', {
-      entry: path.join(HANDLERS_DIR, 'stream-reconciler.handler.ts'),
+    const reconciler = handlerFunction(this, 'StreamReconciler', {
+      handler: 'stream-reconciler',
       description: 'DynamoDB backups: keeps stream event source mappings in step with tags and policies',
       timeout: RECONCILER_TIMEOUT,
       logRetention,
@@ -197,17 +193,13 @@ export class ChangeTrigger extends Construct {
       ],
     });
 
-    const action = new cloudwatchActions.SnsAction(props.topic);
-    this.failureAlarm = new cloudwatch.Alarm(this, 'StreamFailureAlarm', {
-      alarmDescription: 'Stream batches failed for good (change counts lost); their records are in the on-failure queue',
-      metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.failureAlarm.addAlarmAction(action);
-    this.failureAlarm.addOkAction(action);
+    this.failureAlarm = queueMessagesAlarm(
+      this,
+      'StreamFailureAlarm',
+      this.failureQueue,
+      'Stream batches failed for good (change counts lost); their records are in the on-failure queue',
+      props.topic,
+    );
     this.reconcilerErrorAlarm = new cloudwatch.Alarm(this, 'ReconcilerErrorAlarm', {
       alarmDescription: 'The stream mapping reconciler failed (mappings may be out of step with the tags)',
       metric: this.reconciler.metricErrors({ period: Duration.minutes(15), statistic: cloudwatch.Stats.SUM }),
@@ -216,8 +208,7 @@ export class ChangeTrigger extends Construct {
       evaluationPeriods: 2,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.reconcilerErrorAlarm.addAlarmAction(action);
-    this.reconcilerErrorAlarm.addOkAction(action);
+    notifyTopic(this.reconcilerErrorAlarm, props.topic);
 
     this.acknowledge(stream.role, reconciler.role, streamArn);
   }
@@ -276,43 +267,5 @@ export class ChangeTrigger extends Construct {
 
   private tableArn(resourceName: string): string {
     return Stack.of(this).formatArn({ service: 'dynamodb', resource: 'table', resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-  }
-
-  private createFunction(
-    id: string,
-    opts: { entry: string; description: string; timeout: Duration; logRetention: logs.RetentionDays; environment: Record<string, string> },
-  ): { fn: nodejs.NodejsFunction; role: iam.Role } {
-    const logGroup = new logs.LogGroup(this, `${id}LogGroup`, { retention: opts.logRetention, removalPolicy: RemovalPolicy.RETAIN });
-    // Own role without AWSLambdaBasicExecutionRole: logs go to this function's log group only.
-    const role = new iam.Role(this, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: opts.description });
-    logGroup.grantWrite(role);
-    const fn = new nodejs.NodejsFunction(this, id, {
-      entry: opts.entry,
-      handler: 'handler',
-      description: opts.description,
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
-      timeout: opts.timeout,
-      role,
-      logGroup,
-      environment: opts.environment,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        format: nodejs.OutputFormat.CJS,
-        externalModules: [],
-      },
-    });
-    acknowledgeRule(
-      fn,
-      'AwsSolutions-L1',
-      'nodejs22.x is pinned on purpose: it matches the esbuild target (node22) and the runtime the handlers are tested on; runtime upgrades are deliberate changes.',
-    );
-    return { fn, role };
   }
 }

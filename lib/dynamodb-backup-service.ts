@@ -1,15 +1,12 @@
-import * as path from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import type { RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -22,11 +19,10 @@ import type { Policy, PolicyInput } from '../lambda/core/policy';
 import { BackupState } from './backup-state';
 import { ChangeTrigger } from './change-trigger';
 import { SizeTrigger } from './size-trigger';
-import { acknowledgeRule, acknowledgeWildcardAction, acknowledgeWildcardResource } from './private/acknowledge';
-
-/** Repository root: the Lambda entry points and package-lock.json live there. */
-const PROJECT_ROOT = path.join(__dirname, '..');
-const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambda', 'handlers');
+import { acknowledgeWildcardAction, acknowledgeWildcardResource } from './private/acknowledge';
+import { queueMessagesAlarm } from './private/alarms';
+import { handlerFunction } from './private/handler-function';
+import { ssmScope } from './private/ssm';
 
 /** Value of POWERTOOLS_SERVICE_NAME on both functions. */
 export const SERVICE_NAME = 'ddb-backup';
@@ -380,20 +376,21 @@ export class DynamoDbBackupService extends Construct {
     };
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
-    const planner = this.createFunction('Planner', {
-      entry: path.join(HANDLERS_DIR, 'planner.handler.ts'),
+    const planner = handlerFunction(this, 'Planner', {
+      handler: 'planner',
       description: 'DynamoDB backups: resolves tagged tables and policies, enqueues backup jobs',
       timeout: PLANNER_TIMEOUT,
       logRetention,
       environment: { ...commonEnv, [ENV.JOB_QUEUE_URL]: this.jobQueue.queueUrl },
       deadLetterQueue: this.triggerDeadLetterQueue,
     });
-    const worker = this.createFunction('Worker', {
-      entry: path.join(HANDLERS_DIR, 'worker.handler.ts'),
+    const worker = handlerFunction(this, 'Worker', {
+      handler: 'worker',
       description: 'DynamoDB backups: creates, records and prunes backups (the only code that does)',
       timeout: WORKER_TIMEOUT,
       logRetention,
       environment: commonEnv,
+      deadLetterQueue: undefined, // invoked by the SQS event source: failed jobs go to the job DLQ
     });
 
     this.planner = planner.fn;
@@ -431,11 +428,13 @@ export class DynamoDbBackupService extends Construct {
     this.pruneRules = pruneRules;
 
     // ---- alarms ---------------------------------------------------------------------------------
-    this.alarmOnMessages('JobDeadLetterAlarm', this.deadLetterQueue, 'Backup jobs failed and reached the dead-letter queue');
-    this.alarmOnMessages(
+    queueMessagesAlarm(this, 'JobDeadLetterAlarm', this.deadLetterQueue, 'Backup jobs failed and reached the dead-letter queue', this.topic);
+    queueMessagesAlarm(
+      this,
       'TriggerDeadLetterAlarm',
       this.triggerDeadLetterQueue,
       'Backup triggers failed (schedule or prune-sweep delivery, or planner run) and reached the dead-letter queue',
+      this.topic,
     );
 
     // ---- size and change triggers ---------------------------------------------------------------
@@ -474,8 +473,8 @@ export class DynamoDbBackupService extends Construct {
       // The digest consumes no queue: no MAX_RECEIVE_COUNT.
       const digestEnv = Object.fromEntries(Object.entries(commonEnv).filter(([k]) => k !== ENV.MAX_RECEIVE_COUNT));
       const ignore = props.digestIgnoreTables ?? [];
-      const digest = this.createFunction('Digest', {
-        entry: path.join(HANDLERS_DIR, 'digest.handler.ts'),
+      const digest = handlerFunction(this, 'Digest', {
+        handler: 'digest',
         description: 'DynamoDB backups: daily coverage digest (unprotected, stale, failing and drifted tables) to SNS',
         timeout: DIGEST_TIMEOUT,
         logRetention,
@@ -774,77 +773,6 @@ export class DynamoDbBackupService extends Construct {
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
   }
-
-  private createFunction(
-    id: string,
-    opts: {
-      entry: string;
-      description: string;
-      timeout: Duration;
-      logRetention: logs.RetentionDays;
-      environment: Record<string, string>;
-      deadLetterQueue?: sqs.IQueue;
-    },
-  ): { fn: nodejs.NodejsFunction; role: iam.Role } {
-    const logGroup = new logs.LogGroup(this, `${id}LogGroup`, {
-      retention: opts.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // Own role without AWSLambdaBasicExecutionRole: logs go to this function's log group only.
-    const role = new iam.Role(this, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: opts.description,
-    });
-    logGroup.grantWrite(role);
-
-    const fn = new nodejs.NodejsFunction(this, id, {
-      entry: opts.entry,
-      handler: 'handler',
-      description: opts.description,
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
-      timeout: opts.timeout,
-      role,
-      logGroup,
-      environment: opts.environment,
-      deadLetterQueue: opts.deadLetterQueue,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        format: nodejs.OutputFormat.CJS,
-        externalModules: [],
-      },
-    });
-    acknowledgeRule(
-      fn,
-      'AwsSolutions-L1',
-      'nodejs22.x is pinned on purpose: it matches the esbuild target (node22) and the runtime the handlers are tested on; runtime upgrades are deliberate changes.',
-    );
-    return { fn, role };
-  }
-
-  private alarmOnMessages(id: string, queue: sqs.IQueue, description: string): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, id, {
-      alarmDescription: description,
-      metric: queue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const action = new cloudwatchActions.SnsAction(this.topic);
-    alarm.addAlarmAction(action);
-    alarm.addOkAction(action);
-    return alarm;
-  }
 }
 
 /** Merges user policies over the defaults and validates each; collects errors instead of throwing. */
@@ -890,19 +818,6 @@ function validateTagKey(tagKey: string): string[] {
   if (tagKey.length < 1 || tagKey.length > 128) return [`tagKey: must be 1-128 characters, got "${tagKey}"`];
   if (tagKey.toLowerCase().startsWith('aws:')) return [`tagKey: the "aws:" prefix is reserved, got "${tagKey}"`];
   return [];
-}
-
-/**
- * SSM scope of both prefixes (named policies and per-table overrides), without the leading slash:
- * `dynamodb-backup/`. Covers GetParametersByPath on either path.
- */
-function ssmScope(): string {
-  const a = DEFAULTS.POLICY_PREFIX;
-  const b = DEFAULTS.TABLE_OVERRIDE_PREFIX;
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  const common = a.slice(0, a.lastIndexOf('/', i - 1) + 1);
-  return common.replace(/^\//, '');
 }
 
 function truncate(s: string, max: number): string {

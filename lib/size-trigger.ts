@@ -1,22 +1,20 @@
-import * as path from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV, SIZE_DEFAULTS, SIZE_ENV } from '../lambda/env';
 import { ALARM_PREFIX_PATTERN, ALARM_STATE_CHANGE } from '../lambda/core/size-alarms';
-import { acknowledgeRule, acknowledgeWildcardAction, acknowledgeWildcardResource } from './private/acknowledge';
-
-const PROJECT_ROOT = path.join(__dirname, '..');
-const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambda', 'handlers');
+import { acknowledgeWildcardAction, acknowledgeWildcardResource } from './private/acknowledge';
+import { handlerFunction } from './private/handler-function';
+import { ssmScope } from './private/ssm';
 
 /** Reconciling up to 500 alarms at CloudWatch's 3 PutMetricAlarm/s takes ~3 min; room to spare. */
 const PROBE_TIMEOUT = Duration.minutes(10);
@@ -139,27 +137,12 @@ export class SizeTrigger extends Construct {
     const stack = Stack.of(this);
 
     // ---- the probe ------------------------------------------------------------------------------
-    const logGroup = new logs.LogGroup(this, 'ProbeLogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // Own role without AWSLambdaBasicExecutionRole: logs go to this function's log group only.
-    const role = new iam.Role(this, 'ProbeRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'DynamoDB backups: size probe and alarm reconciler',
-    });
-    logGroup.grantWrite(role);
-
-    this.probe = new nodejs.NodejsFunction(this, 'Probe', {
-      entry: path.join(HANDLERS_DIR, 'probe.handler.ts'),
-      handler: 'handler',
+    const probe = handlerFunction(this, 'Probe', {
+      handler: 'probe',
       description: 'DynamoDB backups: reconciles the size alarms and publishes table size and growth metrics',
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
+      roleDescription: 'DynamoDB backups: size probe and alarm reconciler',
       timeout: PROBE_TIMEOUT,
-      role,
-      logGroup,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       deadLetterQueue: props.deadLetterQueue,
       environment: {
         [ENV.LEDGER_TABLE]: props.ledgerTable.tableName,
@@ -172,22 +155,9 @@ export class SizeTrigger extends Construct {
         [SIZE_ENV.MAX_ALARM_WRITES]: String(maxAlarmWrites),
         POWERTOOLS_SERVICE_NAME: 'ddb-backup',
       },
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        format: nodejs.OutputFormat.CJS,
-        externalModules: [],
-      },
     });
-    acknowledgeRule(
-      this.probe,
-      'AwsSolutions-L1',
-      'nodejs22.x is pinned on purpose: it matches the esbuild target (node22) and the runtime the handlers are tested on; runtime upgrades are deliberate changes.',
-    );
+    this.probe = probe.fn;
+    const role = probe.role;
 
     // ---- permissions ----------------------------------------------------------------------------
     const alarmArn = stack.formatArn({
@@ -295,13 +265,4 @@ export class SizeTrigger extends Construct {
       );
     }
   }
-}
-
-/** SSM scope of the policy and override prefixes (their common path), without the leading slash. */
-function ssmScope(): string {
-  const a = DEFAULTS.POLICY_PREFIX;
-  const b = DEFAULTS.TABLE_OVERRIDE_PREFIX;
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return a.slice(0, a.lastIndexOf('/', i - 1) + 1).replace(/^\//, '');
 }
