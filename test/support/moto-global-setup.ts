@@ -59,8 +59,10 @@ export default async function globalSetup(): Promise<void> {
     child.kill('SIGKILL');
     throw new Error(`${(err as Error).message}\n${stderr}\nIs moto installed? pip install "moto[server]"`);
   }
+  // Keep nothing of moto's open in this process: jest must not wait on the pipe or the child.
   child.stderr?.removeAllListeners('data');
-  child.stderr?.resume();
+  child.stderr?.destroy();
+  child.unref();
   writeFileSync(MOTO_STATE_FILE, JSON.stringify({ pid: child.pid, endpoint }));
   (globalThis as { __MOTO__?: unknown }).__MOTO__ = child;
   process.env.AWS_ENDPOINT_URL = endpoint;
