@@ -40,6 +40,11 @@ export const SIZE_ENV = {
   METRIC_NAMESPACE: 'DDB_BACKUP_METRIC_NAMESPACE',
   /** Most PutMetricAlarm/DeleteAlarms calls one reconcile makes (the rest follow next run). */
   MAX_ALARM_WRITES: 'DDB_BACKUP_SIZE_MAX_ALARM_WRITES',
+  /**
+   * Comma-separated `<policy>.<table>` whose alarms CloudFormation owns (`sizeAlarmTables`): the
+   * reconciler never creates, updates or deletes them.
+   */
+  STATIC_ALARMS: 'DDB_BACKUP_SIZE_STATIC_ALARMS',
 } as const;
 
 export const SIZE_DEFAULTS = {

@@ -31,6 +31,8 @@ const ConfigSchema = z
     sizeTriggers: z.boolean().optional(),
     probeSchedule: PolicySchema.shape.schedule,
     sizeAlarmPrefix: z.string().optional(),
+    /** Tables whose size alarm CDK owns; validated by the construct at synth time. */
+    sizeAlarmTables: z.array(z.object({ table: z.string(), policy: z.string() }).strict()).optional(),
     changeTriggers: z.boolean().optional(),
     reconcileSchedule: PolicySchema.shape.schedule,
     coverageDigest: z.boolean().optional(),
@@ -56,6 +58,7 @@ export interface AppConfig {
   readonly sizeTriggers?: boolean;
   readonly probeSchedule?: string;
   readonly sizeAlarmPrefix?: string;
+  readonly sizeAlarmTables?: { table: string; policy: string }[];
   readonly changeTriggers?: boolean;
   readonly reconcileSchedule?: string;
   readonly coverageDigest?: boolean;
@@ -100,6 +103,7 @@ export function parseAppConfig(raw: unknown): AppConfig {
     sizeTriggers: c.sizeTriggers,
     probeSchedule: c.probeSchedule,
     sizeAlarmPrefix: c.sizeAlarmPrefix,
+    sizeAlarmTables: c.sizeAlarmTables,
     changeTriggers: c.changeTriggers,
     reconcileSchedule: c.reconcileSchedule,
     coverageDigest: c.coverageDigest,

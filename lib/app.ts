@@ -28,6 +28,7 @@ export function buildStacks(app: App, config: AppConfig, env?: Environment): Bac
     sizeTriggers: config.sizeTriggers,
     probeSchedule: config.probeSchedule,
     sizeAlarmPrefix: config.sizeAlarmPrefix,
+    sizeAlarmTables: config.sizeAlarmTables,
     changeTriggers: config.changeTriggers,
     reconcileSchedule: config.reconcileSchedule,
     coverageDigest: config.coverageDigest,

@@ -18,7 +18,7 @@ import { DEFAULT_POLICIES, PolicySchema, assertPolicyName, parsePolicy, serialis
 import type { Policy, PolicyInput } from '../lambda/core/policy';
 import { BackupState } from './backup-state';
 import { ChangeTrigger } from './change-trigger';
-import { SizeTrigger } from './size-trigger';
+import { SizeTrigger, type SizeAlarmTable } from './size-trigger';
 import { acknowledgeWildcardAction, acknowledgeWildcardResource } from './private/acknowledge';
 import { queueMessagesAlarm } from './private/alarms';
 import { handlerFunction } from './private/handler-function';
@@ -163,6 +163,17 @@ export interface DynamoDbBackupServiceProps {
    * @default 'ddb-backup-size-' (SIZE_DEFAULTS.ALARM_PREFIX)
    */
   readonly sizeAlarmPrefix?: string;
+
+  /**
+   * Tables whose size alarm CDK creates at deploy time (one per entry; the policy must be one of
+   * the deployed policies and have a `size` trigger). The size reconciler leaves these alarms
+   * alone. The threshold is the policy's growthBytes if set, else growthPercent (no baseline at
+   * synth); per-table overrides do not apply. The table must still be tagged with the policy.
+   * Used only with `sizeTriggers`. See SizeTrigger's `sizeAlarmTables`.
+   *
+   * @default - none: the reconciler keeps every size alarm
+   */
+  readonly sizeAlarmTables?: readonly SizeAlarmTable[];
 
   /**
    * Whether to deploy change-triggered backups (ChangeTrigger): a stream handler counts the
@@ -448,12 +459,16 @@ export class DynamoDbBackupService extends Construct {
         probeSchedule: events.Schedule.expression(probeSchedule),
         logRetention,
         alarmPrefix: props.sizeAlarmPrefix,
+        policies: this.policies,
+        sizeAlarmTables: props.sizeAlarmTables,
         deadLetterQueue: this.triggerDeadLetterQueue,
       });
       // The planner acts only on alarms with the prefix; it defaults to SIZE_DEFAULTS.ALARM_PREFIX.
       if (this.sizeTrigger.alarmPrefix !== SIZE_DEFAULTS.ALARM_PREFIX) {
         this.planner.addEnvironment(SIZE_ENV.ALARM_PREFIX, this.sizeTrigger.alarmPrefix);
       }
+    } else if ((props.sizeAlarmTables ?? []).length > 0) {
+      errors.push('sizeAlarmTables: needs sizeTriggers (the size alarms go to the planner through the SizeTrigger rule)');
     }
     if (props.changeTriggers ?? true) {
       this.changeTrigger = new ChangeTrigger(this, 'ChangeTrigger', {

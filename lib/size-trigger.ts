@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -11,13 +11,33 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV, SIZE_DEFAULTS, SIZE_ENV } from '../lambda/env';
-import { ALARM_PREFIX_PATTERN, ALARM_STATE_CHANGE } from '../lambda/core/size-alarms';
+import type { Policy } from '../lambda/core/policy';
+import {
+  ALARM_PREFIX_PATTERN,
+  ALARM_STATE_CHANGE,
+  TABLE_NAME_PATTERN,
+  alarmDefinition,
+  desiredSizeAlarm,
+  formatStaticAlarms,
+  type SizeAlarmSpec,
+} from '../lambda/core/size-alarms';
 import { acknowledgeWildcardAction, acknowledgeWildcardResource } from './private/acknowledge';
 import { handlerFunction } from './private/handler-function';
 import { ssmScope } from './private/ssm';
 
 /** Reconciling up to 500 alarms at CloudWatch's 3 PutMetricAlarm/s takes ~3 min; room to spare. */
 const PROBE_TIMEOUT = Duration.minutes(10);
+
+/** Lambda allows 4 KB of environment in all; leave room for the other variables. */
+const MAX_STATIC_ALARMS_ENV = 2048;
+
+/** A table whose size alarm for `policy` CloudFormation owns (see `sizeAlarmTables`). */
+export interface SizeAlarmTable {
+  /** Table name (a literal: the alarm name holds it). */
+  readonly table: string;
+  /** A declared policy with a `size` trigger. */
+  readonly policy: string;
+}
 
 export interface SizeTriggerProps {
   /** The service's planner: receives the size alarms' state changes (ALARM) from EventBridge. */
@@ -94,6 +114,27 @@ export interface SizeTriggerProps {
    * @default - none
    */
   readonly deadLetterQueue?: sqs.IQueue;
+
+  /**
+   * The declared policies, by name (the size policies of `sizeAlarmTables` are looked up here).
+   *
+   * @default - none
+   */
+  readonly policies?: Readonly<Record<string, Policy>>;
+
+  /**
+   * Tables whose size alarm CDK creates at deploy time, one AWS::CloudWatch::Alarm per entry,
+   * defined as the reconciler would (same name, metric, dimensions, period, ...), and which the
+   * reconciler then leaves alone (SIZE_ENV.STATIC_ALARMS). Differences from a reconciled alarm:
+   *  - threshold: with no baseline at synth, the policy's growthBytes if set, else growthPercent
+   *    (a policy with both watches growthBytes only, not the smaller-at-the-baseline one);
+   *  - a per-table SSM override of the policy is not applied (it is read at run time only).
+   * The table must still carry the tag: the probe publishes the growth metric, and the planner
+   * backs up, only tagged (table, policy).
+   *
+   * @default - none: every alarm is the reconciler's
+   */
+  readonly sizeAlarmTables?: readonly SizeAlarmTable[];
 }
 
 /**
@@ -135,6 +176,11 @@ export class SizeTrigger extends Construct {
     }
     const tagKey = props.tagKey ?? DEFAULTS.TAG_KEY;
     const stack = Stack.of(this);
+    const staticAlarms = this.staticAlarmSpecs(props, errors);
+    const staticEnv = formatStaticAlarms(staticAlarms.map(({ table, policy }) => ({ table, policy })));
+    if (staticEnv.length > MAX_STATIC_ALARMS_ENV) {
+      errors.push(`sizeAlarmTables: ${staticAlarms.length} entries take ${staticEnv.length} characters of Lambda environment, more than ${MAX_STATIC_ALARMS_ENV}`);
+    }
 
     // ---- the probe ------------------------------------------------------------------------------
     const probe = handlerFunction(this, 'Probe', {
@@ -153,6 +199,7 @@ export class SizeTrigger extends Construct {
         [SIZE_ENV.ALARM_PREFIX]: this.alarmPrefix,
         [SIZE_ENV.METRIC_NAMESPACE]: this.namespace,
         [SIZE_ENV.MAX_ALARM_WRITES]: String(maxAlarmWrites),
+        ...(staticEnv ? { [SIZE_ENV.STATIC_ALARMS]: staticEnv } : {}),
         POWERTOOLS_SERVICE_NAME: 'ddb-backup',
       },
     });
@@ -202,6 +249,13 @@ export class SizeTrigger extends Construct {
     props.ledgerTable.grantReadData(role);
     if (props.topic) props.topic.grantPublish(role);
     if (props.encryptionKey) props.encryptionKey.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey*');
+
+    // ---- the alarms CDK owns (sizeAlarmTables) --------------------------------------------------
+    // Same definition as the reconciler's PutMetricAlarm (alarmDefinition); the properties of
+    // AWS::CloudWatch::Alarm carry the same names.
+    for (const spec of staticAlarms) {
+      new CfnResource(this, `Alarm.${spec.policy}.${spec.table}`, { type: 'AWS::CloudWatch::Alarm', properties: { ...alarmDefinition(spec) } });
+    }
 
     // ---- rules ----------------------------------------------------------------------------------
     this.probeRule = new events.Rule(this, 'ProbeSchedule', {
@@ -264,5 +318,43 @@ export class SizeTrigger extends Construct {
         'KMS data-key actions for the single key that encrypts the notification topic, so the probe can publish its problems.',
       );
     }
+  }
+
+  /** The specs of `sizeAlarmTables`, validated; problems go to `errors`. */
+  private staticAlarmSpecs(props: SizeTriggerProps, errors: string[]): SizeAlarmSpec[] {
+    const out: SizeAlarmSpec[] = [];
+    const seen = new Set<string>();
+    const declared = Object.keys(props.policies ?? {}).sort();
+    (props.sizeAlarmTables ?? []).forEach((entry, i) => {
+      const where = `sizeAlarmTables[${i}]`;
+      if (Token.isUnresolved(entry.table) || !TABLE_NAME_PATTERN.test(entry.table)) {
+        errors.push(`${where}.table: must be a literal table name matching ${TABLE_NAME_PATTERN.source}, got "${entry.table}"`);
+        return;
+      }
+      const policy = Object.hasOwn(props.policies ?? {}, entry.policy) ? props.policies![entry.policy] : undefined;
+      if (!policy) {
+        errors.push(`${where}.policy: "${entry.policy}" is not a declared policy (${declared.join(', ') || 'none'})`);
+        return;
+      }
+      const spec = desiredSizeAlarm({
+        prefix: this.alarmPrefix,
+        namespace: this.namespace,
+        table: entry.table,
+        policy: entry.policy,
+        effective: policy,
+        owner: 'cdk',
+      });
+      if (!spec) {
+        errors.push(`${where}.policy: "${entry.policy}" has no size trigger (size.growthBytes or size.growthPercent)`);
+        return;
+      }
+      if (seen.has(spec.name)) {
+        errors.push(`${where}: table "${entry.table}" with policy "${entry.policy}" is listed twice`);
+        return;
+      }
+      seen.add(spec.name);
+      out.push(spec);
+    });
+    return out;
   }
 }

@@ -49,6 +49,7 @@ export interface BackupServiceStackProps
       | 'sizeTriggers'
       | 'probeSchedule'
       | 'sizeAlarmPrefix'
+      | 'sizeAlarmTables'
       | 'changeTriggers'
       | 'reconcileSchedule'
       | 'coverageDigest'
@@ -78,6 +79,7 @@ export class BackupServiceStack extends Stack {
       sizeTriggers: props.sizeTriggers,
       probeSchedule: props.probeSchedule,
       sizeAlarmPrefix: props.sizeAlarmPrefix,
+      sizeAlarmTables: props.sizeAlarmTables,
       changeTriggers: props.changeTriggers,
       reconcileSchedule: props.reconcileSchedule,
       coverageDigest: props.coverageDigest,

@@ -5,15 +5,7 @@ import {
   type CloudWatchClient,
   type MetricAlarm,
 } from '@aws-sdk/client-cloudwatch';
-import {
-  ALARM_COMPARISON,
-  ALARM_EVALUATION_PERIODS,
-  ALARM_PERIOD_SECONDS,
-  ALARM_STATISTIC,
-  ALARM_TREAT_MISSING_DATA,
-  type ExistingAlarm,
-  type SizeAlarmSpec,
-} from '../core/size-alarms';
+import { alarmDefinition, type ExistingAlarm, type SizeAlarmSpec } from '../core/size-alarms';
 import type { SizeAlarmStore } from '../core/size-probe';
 import { retryableOr } from './errors';
 import { ACCOUNT_RATES } from './limits';
@@ -87,22 +79,7 @@ export class CloudWatchSizeAlarms implements SizeAlarmStore {
     if (!spec.name.startsWith(this.prefix)) throw new Error(`alarm ${spec.name} is outside the prefix ${this.prefix}`);
     try {
       await this.cw.send(
-        new PutMetricAlarmCommand({
-          AlarmName: spec.name,
-          AlarmDescription: spec.description.slice(0, 1024),
-          Namespace: spec.namespace,
-          MetricName: spec.metric,
-          Dimensions: Object.entries(spec.dimensions).map(([Name, Value]) => ({ Name, Value })),
-          Statistic: ALARM_STATISTIC,
-          Period: ALARM_PERIOD_SECONDS,
-          EvaluationPeriods: ALARM_EVALUATION_PERIODS,
-          DatapointsToAlarm: ALARM_EVALUATION_PERIODS,
-          Threshold: spec.threshold,
-          ComparisonOperator: ALARM_COMPARISON,
-          TreatMissingData: ALARM_TREAT_MISSING_DATA,
-          // No actions: EventBridge receives every state change of every alarm on its own.
-          ActionsEnabled: false,
-        }),
+        new PutMetricAlarmCommand(alarmDefinition(spec)),
       );
     } catch (err) {
       throw retryableOr(err, `PutMetricAlarm ${spec.name}`);

@@ -1,5 +1,5 @@
 import { SIZE_DEFAULTS, SIZE_ENV } from '../env';
-import { assertAlarmPrefix } from '../core/size-alarms';
+import { assertAlarmPrefix, parseStaticAlarms, type StaticSizeAlarm } from '../core/size-alarms';
 import { runSizeProbe, type SizeProbeDeps, type SizeProbeReport } from '../core/size-probe';
 import type { RunProblem, RunReport } from '../core/summary';
 import type { Log } from '../core/worker';
@@ -12,6 +12,8 @@ export interface SizeConfig {
   readonly alarmPrefix: string;
   readonly namespace: string;
   readonly maxAlarmWrites: number;
+  /** (table, policy) whose alarms CDK owns (SIZE_ENV.STATIC_ALARMS); the reconciler skips them. */
+  readonly staticAlarms?: readonly StaticSizeAlarm[];
 }
 
 export function sizeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SizeConfig {
@@ -22,7 +24,12 @@ export function sizeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SizeCon
   if (!Number.isInteger(maxAlarmWrites) || maxAlarmWrites < 1) {
     throw new Error(`${SIZE_ENV.MAX_ALARM_WRITES} must be a whole number >= 1, got "${rawMax}"`);
   }
-  return { alarmPrefix, namespace: env[SIZE_ENV.METRIC_NAMESPACE] || SIZE_DEFAULTS.METRIC_NAMESPACE, maxAlarmWrites };
+  return {
+    alarmPrefix,
+    namespace: env[SIZE_ENV.METRIC_NAMESPACE] || SIZE_DEFAULTS.METRIC_NAMESPACE,
+    maxAlarmWrites,
+    staticAlarms: parseStaticAlarms(env[SIZE_ENV.STATIC_ALARMS]),
+  };
 }
 
 /** The probe's ports over a Service's adapters and its CloudWatch client. */
@@ -55,6 +62,7 @@ export async function runSizeTrigger(
     namespace: cfg.namespace,
     mode,
     maxAlarmWrites: cfg.maxAlarmWrites,
+    staticAlarms: cfg.staticAlarms,
   });
   if (report.problems.length > 0) {
     const problems: RunProblem[] = report.problems.map((p) => ({

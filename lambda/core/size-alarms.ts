@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
-import { POLICY_NAME_PATTERN } from './policy';
-import { DIMENSION_POLICY, DIMENSION_TABLE, growthDimensions, type SizeMetricName, type SizeThreshold } from './size';
+import { POLICY_NAME_PATTERN, type Policy } from './policy';
+import {
+  DIMENSION_POLICY,
+  DIMENSION_TABLE,
+  growthDimensions,
+  staticThresholdFor,
+  thresholdFor,
+  type SizeMetricName,
+  type SizeThreshold,
+} from './size';
 
 /**
  * The size alarms as desired state: one CloudWatch alarm per (table, policy) whose policy has a
@@ -20,6 +28,9 @@ export const ALARM_EVALUATION_PERIODS = 1;
 export const ALARM_COMPARISON = 'GreaterThanOrEqualToThreshold';
 export const ALARM_TREAT_MISSING_DATA = 'notBreaching';
 export const ALARM_STATISTIC = 'Maximum';
+
+/** A DynamoDB table name. */
+export const TABLE_NAME_PATTERN = /^[A-Za-z0-9_.-]{3,255}$/;
 
 /** A prefix the service may own: 1-64 characters allowed in alarm names and IAM ARNs. */
 export const ALARM_PREFIX_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -43,7 +54,7 @@ export function parseSizeAlarmName(prefix: string, name: string): { policy: stri
   if (dot <= 0) return undefined;
   const policy = rest.slice(0, dot);
   const table = rest.slice(dot + 1);
-  if (!POLICY_NAME_PATTERN.test(policy) || !/^[A-Za-z0-9_.-]{3,255}$/.test(table)) return undefined;
+  if (!POLICY_NAME_PATTERN.test(policy) || !TABLE_NAME_PATTERN.test(table)) return undefined;
   return { policy, table };
 }
 
@@ -74,12 +85,19 @@ export interface ExistingAlarm {
   readonly treatMissingData?: string;
 }
 
+/**
+ * Who keeps an alarm: the run-time reconciler (tagged tables), or CloudFormation for the tables
+ * named in the CDK config (`sizeAlarmTables`), which the reconciler leaves alone.
+ */
+export type SizeAlarmOwner = 'reconciler' | 'cdk';
+
 export function sizeAlarmSpec(
   prefix: string,
   namespace: string,
   table: string,
   policy: string,
   t: SizeThreshold,
+  owner: SizeAlarmOwner = 'reconciler',
 ): SizeAlarmSpec {
   return {
     name: sizeAlarmName(prefix, policy, table),
@@ -89,8 +107,105 @@ export function sizeAlarmSpec(
     metric: t.metric,
     dimensions: growthDimensions(table, policy),
     threshold: t.threshold,
-    description: `DynamoDB backup service: size trigger of policy "${policy}" on table "${table}" (${t.source}). Managed by the size reconciler; edits are overwritten.`,
+    description: `DynamoDB backup service: size trigger of policy "${policy}" on table "${table}" (${t.source}). ${
+      owner === 'cdk' ? 'Managed by CloudFormation (sizeAlarmTables); the size reconciler leaves it alone.' : 'Managed by the size reconciler; edits are overwritten.'
+    }`,
   };
+}
+
+/**
+ * The whole alarm definition of a spec, in the field names that PutMetricAlarm and
+ * CloudFormation's AWS::CloudWatch::Alarm share: the reconciler sends it, CDK templates it.
+ * No actions: EventBridge receives every state change of every alarm on its own.
+ */
+export interface SizeAlarmDefinition {
+  readonly AlarmName: string;
+  readonly AlarmDescription: string;
+  readonly Namespace: string;
+  readonly MetricName: SizeMetricName;
+  readonly Dimensions: { Name: string; Value: string }[];
+  readonly Statistic: typeof ALARM_STATISTIC;
+  readonly Period: number;
+  readonly EvaluationPeriods: number;
+  readonly DatapointsToAlarm: number;
+  readonly Threshold: number;
+  readonly ComparisonOperator: typeof ALARM_COMPARISON;
+  readonly TreatMissingData: typeof ALARM_TREAT_MISSING_DATA;
+  readonly ActionsEnabled: false;
+}
+
+export function alarmDefinition(spec: SizeAlarmSpec): SizeAlarmDefinition {
+  return {
+    AlarmName: spec.name,
+    AlarmDescription: spec.description.slice(0, 1024),
+    Namespace: spec.namespace,
+    MetricName: spec.metric,
+    Dimensions: Object.entries(spec.dimensions).map(([Name, Value]) => ({ Name, Value })),
+    Statistic: ALARM_STATISTIC,
+    Period: ALARM_PERIOD_SECONDS,
+    EvaluationPeriods: ALARM_EVALUATION_PERIODS,
+    DatapointsToAlarm: ALARM_EVALUATION_PERIODS,
+    Threshold: spec.threshold,
+    ComparisonOperator: ALARM_COMPARISON,
+    TreatMissingData: ALARM_TREAT_MISSING_DATA,
+    ActionsEnabled: false,
+  };
+}
+
+export interface DesiredSizeAlarmInput {
+  readonly prefix: string;
+  readonly namespace: string;
+  readonly table: string;
+  /** Name of the policy. */
+  readonly policy: string;
+  /** The policy document (override applied, at run time). */
+  readonly effective: Pick<Policy, 'size'>;
+  /** Size at the last backup of (table, policy); read by the reconciler only. */
+  readonly baselineBytes?: number;
+  /** @default 'reconciler' */
+  readonly owner?: SizeAlarmOwner;
+}
+
+/**
+ * The alarm (table, policy) should have; undefined when the policy has no size trigger. The
+ * reconciler and the CDK construct both build their alarms with it. The reconciler's threshold
+ * follows the baseline (`thresholdFor`); CDK's has none at synth (`staticThresholdFor`:
+ * growthBytes if set, else growthPercent).
+ */
+export function desiredSizeAlarm(input: DesiredSizeAlarmInput): SizeAlarmSpec | undefined {
+  const owner = input.owner ?? 'reconciler';
+  const t = owner === 'cdk' ? staticThresholdFor(input.effective) : thresholdFor(input.effective, input.baselineBytes);
+  return t && sizeAlarmSpec(input.prefix, input.namespace, input.table, input.policy, t, owner);
+}
+
+/** A (table, policy) whose alarm CDK owns. */
+export interface StaticSizeAlarm {
+  readonly table: string;
+  readonly policy: string;
+}
+
+/**
+ * The value of SIZE_ENV.STATIC_ALARMS: comma-separated `<policy>.<table>` (neither holds a comma;
+ * policy names hold no dot). Lambda environments total at most 4 KB, so keep the list short.
+ */
+export function formatStaticAlarms(alarms: readonly StaticSizeAlarm[]): string {
+  return [...new Set(alarms.map((a) => `${a.policy}.${a.table}`))].sort().join(',');
+}
+
+export function parseStaticAlarms(value: string | undefined): StaticSizeAlarm[] {
+  const out: StaticSizeAlarm[] = [];
+  for (const raw of (value ?? '').split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const dot = entry.indexOf('.');
+    const policy = entry.slice(0, Math.max(0, dot));
+    const table = entry.slice(dot + 1);
+    if (dot <= 0 || !POLICY_NAME_PATTERN.test(policy) || !TABLE_NAME_PATTERN.test(table)) {
+      throw new Error(`static size alarm "${entry}" is not <policy>.<table>`);
+    }
+    out.push({ table, policy });
+  }
+  return out;
 }
 
 function sameDimensions(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>>): boolean {
@@ -126,12 +241,18 @@ export interface AlarmDiff {
 /**
  * The changes that make the alarms of the prefix match `desired`. Names in `keep` are left alone
  * whatever they look like: their (table, policy) could not be resolved this run (an invalid policy
- * or override), and an unknown answer must not delete anything.
+ * or override), and an unknown answer must not delete anything. Names in `skip` are not the
+ * reconciler's at all (CDK owns them, `sizeAlarmTables`): never created, updated or deleted.
  */
-export function diffAlarms(desired: readonly SizeAlarmSpec[], existing: readonly ExistingAlarm[], keep: ReadonlySet<string> = new Set()): AlarmDiff {
-  const byName = new Map(existing.map((e) => [e.name, e]));
+export function diffAlarms(
+  desired: readonly SizeAlarmSpec[],
+  existing: readonly ExistingAlarm[],
+  keep: ReadonlySet<string> = new Set(),
+  skip: ReadonlySet<string> = new Set(),
+): AlarmDiff {
+  const byName = new Map(existing.filter((e) => !skip.has(e.name)).map((e) => [e.name, e]));
   const wanted = new Map<string, SizeAlarmSpec>();
-  for (const d of desired) wanted.set(d.name, d);
+  for (const d of desired) if (!skip.has(d.name)) wanted.set(d.name, d);
   const create: SizeAlarmSpec[] = [];
   const update: AlarmDiff['update'] = [];
   let unchanged = 0;

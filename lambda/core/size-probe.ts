@@ -3,7 +3,7 @@ import { throwIfTransient } from './planner';
 import type { Policy } from './policy';
 import type { BackupApi, Clock, LedgerPort, PolicySource, TableDiscovery } from './ports';
 import { baselineOf, breaches, growthPoints, growthSince, tablePoints, thresholdFor, type Growth, type MetricPoint, type SizeThreshold } from './size';
-import { diffAlarms, sizeAlarmName, sizeAlarmSpec, type ExistingAlarm, type SizeAlarmSpec } from './size-alarms';
+import { desiredSizeAlarm, diffAlarms, sizeAlarmName, type ExistingAlarm, type SizeAlarmSpec, type StaticSizeAlarm } from './size-alarms';
 import { resolveTaggedTables } from './tags';
 import { silentLog, type Log } from './worker';
 
@@ -55,6 +55,8 @@ export interface SizeProbeOptions {
   readonly maxAlarmWrites?: number;
   /** Parallel ledger reads and DescribeTable calls. */
   readonly concurrency?: number;
+  /** (table, policy) whose alarms CDK owns: left alone (metrics are still published). */
+  readonly staticAlarms?: readonly StaticSizeAlarm[];
 }
 
 export interface SizeTarget {
@@ -180,7 +182,7 @@ export async function runSizeProbe(deps: SizeProbeDeps, opts: SizeProbeOptions):
     if (f === 'gone') return; // deleted table: its alarm goes
     if (f === 'error') keep.add(sizeAlarmName(opts.prefix, c.policy, c.table));
     const threshold = thresholdFor(c.effective, b.baseline)!;
-    desired.push(sizeAlarmSpec(opts.prefix, opts.namespace, c.table, c.policy, threshold));
+    desired.push(desiredSizeAlarm({ prefix: opts.prefix, namespace: opts.namespace, table: c.table, policy: c.policy, effective: c.effective, baselineBytes: b.baseline })!);
     if (f && typeof f === 'object') {
       const growth = growthSince(f.sizeBytes, b.baseline);
       targets.push({
@@ -200,7 +202,8 @@ export async function runSizeProbe(deps: SizeProbeDeps, opts: SizeProbeOptions):
 
   // 4. Reconcile.
   const existing = await deps.alarms.list();
-  const diff = diffAlarms(desired, existing, keep);
+  const cdkOwned = new Set((opts.staticAlarms ?? []).map((a) => sizeAlarmName(opts.prefix, a.policy, a.table)));
+  const diff = diffAlarms(desired, existing, keep, cdkOwned);
   let writes = 0;
   let deferred = 0;
   let created = 0;

@@ -96,6 +96,21 @@ export function thresholdFor(policy: Pick<Policy, 'size'>, baselineBytes: number
     : { metric: 'GrowthSinceLastBackupBytes', threshold: growthBytes, source: `growthBytes ${growthBytes}` };
 }
 
+/**
+ * The threshold of an alarm defined without a baseline (the alarms CDK creates at deploy time for
+ * `sizeAlarmTables`): growthBytes when the policy sets it, else growthPercent. With both set this
+ * is the bytes threshold alone, not the smaller-at-the-baseline one of `thresholdFor`, because
+ * no baseline is known at synth and a CloudFormation alarm does not move after each backup; the
+ * percent threshold then does not fire that alarm. Undefined when the policy has no size trigger.
+ */
+export function staticThresholdFor(policy: Pick<Policy, 'size'>): SizeThreshold | undefined {
+  const size = sizeTriggerOf(policy);
+  if (!size) return undefined;
+  return size.growthBytes !== undefined
+    ? { metric: 'GrowthSinceLastBackupBytes', threshold: size.growthBytes, source: `growthBytes ${size.growthBytes}` }
+    : { metric: 'GrowthSinceLastBackupPercent', threshold: size.growthPercent!, source: `growthPercent ${size.growthPercent}` };
+}
+
 /** True when the growth reaches the threshold (GreaterThanOrEqualToThreshold, like the alarm). */
 export function breaches(growth: Growth, t: SizeThreshold): boolean {
   const value = t.metric === 'GrowthSinceLastBackupBytes' ? growth.bytes : growth.percent;

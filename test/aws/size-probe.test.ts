@@ -264,6 +264,34 @@ describe('size reconciler: alarms follow tags and policies', () => {
     expect(report.alarms).toEqual({ created: 0, updated: 0, deleted: 3, unchanged: 2, deferred: 0, kept: 0 });
   });
 
+  it('leaves the alarms CDK owns (staticAlarms) alone: no put, no delete; their metrics are still published', async () => {
+    // Prepare: orders is CDK-owned and drifted; legacy is CDK-owned and no longer tagged.
+    given({
+      tags: { orders: 'daily', users: 'daily' },
+      policies: { daily: SIZED },
+      sizes: { orders: 10, users: 10 },
+      alarms: [alarm('orders', 'daily', 5), alarm('legacy', 'daily', 1000), alarm('gone', 'daily', 1000)],
+    });
+    const staticCfg: SizeConfig = {
+      ...cfg,
+      staticAlarms: [
+        { table: 'orders', policy: 'daily' },
+        { table: 'legacy', policy: 'daily' },
+      ],
+    };
+
+    // Act
+    const report = await probeHandler({}, service(), staticCfg);
+
+    // Assess
+    expect(cwMock).toHaveReceivedCommandTimes(PutMetricAlarmCommand, 1);
+    expect(cwMock).toHaveReceivedCommandWith(PutMetricAlarmCommand, { AlarmName: 'ddb-backup-size-daily.users' });
+    expect(cwMock).toHaveReceivedCommandWith(DeleteAlarmsCommand, { AlarmNames: ['ddb-backup-size-daily.gone'] });
+    expect(report.alarms).toMatchObject({ created: 1, updated: 0, deleted: 1 });
+    const data = cwMock.commandCalls(PutMetricDataCommand).flatMap((c) => c.args[0].input.MetricData ?? []);
+    expect(data.some((d) => d.MetricName === 'GrowthSinceLastBackupBytes' && d.Dimensions!.some((x) => x.Value === 'orders'))).toBe(true);
+  });
+
   it('gives a policy with no size trigger no alarm and no growth metric', async () => {
     // Prepare
     given({ tags: { carts: 'nosize', orders: 'daily' }, policies: { daily: SIZED, nosize: NO_SIZE }, sizes: { carts: 5, orders: 5 } });

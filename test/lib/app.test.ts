@@ -50,6 +50,7 @@ describe('app config (context "ddbBackup")', () => {
     ['a bad email', { notificationEmails: ['not-an-email'] }, /ddbBackup\.notificationEmails\.0/],
     ['a retention CloudWatch does not offer', { logRetentionDays: 31 }, /ddbBackup\.logRetentionDays/],
     ['a prune schedule that is not an EventBridge expression', { pruneSchedule: 'daily' }, /ddbBackup\.pruneSchedule: must be an EventBridge expression/],
+    ['a size alarm table without a policy', { sizeAlarmTables: [{ table: 'orders' }] }, /ddbBackup\.sizeAlarmTables\.0\.policy/],
     ['malformed JSON', '{', /not valid JSON/],
   ])('rejects %s', (_what, raw, message) => {
     // Prepare / Act / Assess
@@ -86,6 +87,25 @@ describe('app', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'cron(15 1 * * ? *)',
       Targets: [Match.objectLike({ InputTransformer: Match.objectLike({ InputTemplate: '{"policy":"sizeonly","trigger":"prune","time":<time>}' }) })],
+    });
+  });
+
+  it('creates the size alarms of sizeAlarmTables from context and tells the probe', () => {
+    // Prepare / Act
+    const { serviceStack } = createApp(
+      appProps({ ddbBackup: { policies: { sizeonly: { size: { growthPercent: 20 } } }, sizeAlarmTables: [{ table: 'orders', policy: 'sizeonly' }] } }),
+    );
+
+    // Assess
+    const template = Template.fromStack(serviceStack);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'ddb-backup-size-sizeonly.orders',
+      MetricName: 'GrowthSinceLastBackupPercent',
+      Threshold: 20,
+      ActionsEnabled: false,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DDB_BACKUP_SIZE_STATIC_ALARMS: 'sizeonly.orders' }) },
     });
   });
 

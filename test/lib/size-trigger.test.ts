@@ -11,6 +11,7 @@ import { Duration } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SizeTrigger, type SizeTriggerProps } from '../../lib/size-trigger';
 import { SIZE_ENV } from '../../lambda/env';
+import { sizeAlarmName } from '../../lambda/core/size-alarms';
 import { newApp, statementsOf } from './helpers';
 
 interface Fixture {
@@ -234,6 +235,93 @@ describe('SizeTrigger', () => {
     expect(statementsOf(template, trigger.probe.role!).flatMap((s) => s.actions).filter((a) => a.startsWith('kms:') || a.startsWith('sns:'))).toEqual([]);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ DDB_BACKUP_TOPIC_ARN: Match.absent() }) },
+    });
+  });
+
+  describe('sizeAlarmTables: alarms CDK owns', () => {
+    const policies = {
+      growth: { size: { growthBytes: 5_000_000 } },
+      pct: { size: { growthPercent: 20 } },
+      both: { size: { growthBytes: 5_000_000, growthPercent: 10 } },
+      plain: { schedule: 'rate(1 day)' },
+    } as unknown as SizeTriggerProps['policies'];
+
+    it('creates each alarm as the reconciler would, and tells the probe to leave them alone', () => {
+      // Prepare / Act
+      const { template, app } = build({
+        policies,
+        sizeAlarmTables: [
+          { table: 'orders', policy: 'growth' },
+          { table: 'carts.v2', policy: 'pct' },
+          { table: 'users', policy: 'both' },
+        ],
+      });
+
+      // Assess
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: sizeAlarmName('ddb-backup-size-', 'growth', 'orders'),
+        Namespace: 'DynamoDBBackupService',
+        MetricName: 'GrowthSinceLastBackupBytes',
+        Dimensions: [
+          { Name: 'TableName', Value: 'orders' },
+          { Name: 'Policy', Value: 'growth' },
+        ],
+        Statistic: 'Maximum',
+        Period: 3600,
+        EvaluationPeriods: 1,
+        DatapointsToAlarm: 1,
+        Threshold: 5_000_000,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        ActionsEnabled: false,
+        AlarmDescription: Match.stringLikeRegexp('Managed by CloudFormation'),
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'ddb-backup-size-pct.carts.v2',
+        MetricName: 'GrowthSinceLastBackupPercent',
+        Threshold: 20,
+      });
+      // Both thresholds: growthBytes (no baseline at synth).
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'ddb-backup-size-both.users',
+        MetricName: 'GrowthSinceLastBackupBytes',
+        Threshold: 5_000_000,
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ [SIZE_ENV.STATIC_ALARMS]: 'both.users,growth.orders,pct.carts.v2' }) },
+      });
+      expect(unacknowledged(app)).toEqual([]);
+    });
+
+    it('uses the alarm prefix and namespace of the construct', () => {
+      const { template } = build({ policies, alarmPrefix: 'team-a-', namespace: 'TeamA', sizeAlarmTables: [{ table: 'orders', policy: 'growth' }] });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'team-a-growth.orders', Namespace: 'TeamA' });
+    });
+
+    it('creates no alarm and sets no env var without sizeAlarmTables', () => {
+      const { template } = build({ policies });
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ [SIZE_ENV.STATIC_ALARMS]: Match.absent() }) },
+      });
+    });
+
+    it.each([
+      [[{ table: 'orders', policy: 'nope' }], /sizeAlarmTables\[0\]\.policy: "nope" is not a declared policy/],
+      [[{ table: 'orders', policy: 'plain' }], /sizeAlarmTables\[0\]\.policy: "plain" has no size trigger/],
+      [[{ table: 'a', policy: 'growth' }], /sizeAlarmTables\[0\]\.table: must be a literal table name/],
+      [[{ table: 'bad/name', policy: 'growth' }], /sizeAlarmTables\[0\]\.table/],
+      [
+        [
+          { table: 'orders', policy: 'growth' },
+          { table: 'orders', policy: 'growth' },
+        ],
+        /sizeAlarmTables\[1\]: table "orders" with policy "growth" is listed twice/,
+      ],
+    ])('fails the synth on %p', (sizeAlarmTables, message) => {
+      const { app } = build({ policies, sizeAlarmTables });
+      expect(() => app.synth()).toThrow(message);
     });
   });
 

@@ -106,6 +106,13 @@ describe('DynamoDbBackupService synth-time validation', () => {
     expect(synthesise({ digestIgnoreTables: ['a,b'] })).toThrow(/digestIgnoreTables: "a,b" is not a table name/);
   });
 
+  it('rejects sizeAlarmTables naming an unknown policy, a policy without size, or without sizeTriggers', () => {
+    // Prepare / Act / Assess
+    expect(synthesise({ sizeAlarmTables: [{ table: 'orders', policy: 'nope' }] })).toThrow(/sizeAlarmTables\[0\]\.policy: "nope" is not a declared policy \(daily, hourly, weekly\)/);
+    expect(synthesise({ sizeAlarmTables: [{ table: 'orders', policy: 'daily' }] })).toThrow(/"daily" has no size trigger/);
+    expect(synthesise({ sizeTriggers: false, sizeAlarmTables: [{ table: 'orders', policy: 'daily' }] })).toThrow(/sizeAlarmTables: needs sizeTriggers/);
+  });
+
   it('reports a bad pruneSchedule together with a bad policy', () => {
     // Prepare
     const synth = synthesise({ pruneSchedule: 'daily', policies: { bad: { retention: { keepLast: -1 } } } });
