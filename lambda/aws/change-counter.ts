@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChangeCounts, CounterSnapshot, StormCounts, StormWindow } from '../core/changes';
 import type { ChangeCounterPort } from '../core/stream-trigger';
-import { retryableOr } from './errors';
+import { isConditionFailure, withRetryable } from './errors';
 
 /**
  * The change counter in the ledger table, one item per table:
@@ -35,10 +35,6 @@ type Item = Record<string, unknown>;
 
 function num(v: unknown): number {
   return typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : 0;
-}
-
-function isConditionFailure(err: unknown): boolean {
-  return (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
 /** How one storm window ring slot is written, given what the item holds. */
@@ -80,12 +76,8 @@ export class ChangeCounter implements ChangeCounterPort {
     this.doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw retryableOr(err, `change counter ${this.tableName}`);
-    }
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return withRetryable(`change counter ${this.tableName}`, fn);
   }
 
   /**

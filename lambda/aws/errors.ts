@@ -47,3 +47,24 @@ export function translateError(err: unknown, subject: string, action: string): u
 export function retryableOr(err: unknown, what: string): unknown {
   return isRetryableAwsError(err) ? new RetryableError(`${what}: ${errorMessage(err)}`, { cause: err }) : err;
 }
+
+/** Runs an SDK call; after the SDK's own retries, throttling and 5xx become RetryableError. */
+export async function withRetryable<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw retryableOr(err, what);
+  }
+}
+
+/**
+ * A conditional write that lost its condition. A transaction counts only when every cancellation
+ * reason is a condition (a TransactionConflict is a race to retry, not a duplicate).
+ */
+export function isConditionFailure(err: unknown): boolean {
+  const name = (err as { name?: string })?.name;
+  if (name === 'ConditionalCheckFailedException') return true;
+  if (name !== 'TransactionCanceledException') return false;
+  const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.length === 0 || reasons.every((r) => !r.Code || r.Code === 'None' || r.Code === 'ConditionalCheckFailed');
+}

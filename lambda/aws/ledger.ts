@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { BackupJob, JobResult } from '../core/jobs';
 import type { RunHeader, RunLedger } from '../core/runs';
-import { retryableOr } from './errors';
+import { isConditionFailure, withRetryable } from './errors';
 import type { LedgerBackupRecord, LedgerPort, LedgerStatus, TableState } from '../core/ports';
 import type { TableSettings } from '../core/restore';
 
@@ -49,15 +49,6 @@ function ttl(now: Date, days: number): number {
   return Math.floor(now.getTime() / 1000) + days * 86400;
 }
 
-function isConditionFailure(err: unknown): boolean {
-  const name = (err as { name?: string })?.name;
-  if (name === 'ConditionalCheckFailedException') return true;
-  if (name !== 'TransactionCanceledException') return false;
-  // A transaction cancelled only by its conditions; a TransactionConflict is not a duplicate.
-  const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.length === 0 || reasons.every((r) => !r.Code || r.Code === 'None' || r.Code === 'ConditionalCheckFailed');
-}
-
 /** A transaction that lost a race with another writer of the same item: retry it. */
 function isTransactionConflict(err: unknown): boolean {
   const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
@@ -73,12 +64,8 @@ export class Ledger implements LedgerPort, RunLedger {
    * After the SDK's own retries, throttling and 5xx from the ledger become RetryableError, so a
    * job is retried (SQS, or the CLI's retry loop) rather than failed for good.
    */
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw retryableOr(err, `ledger ${this.tableName}`);
-    }
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return withRetryable(`ledger ${this.tableName}`, fn);
   }
 
   constructor(

@@ -21,7 +21,8 @@ export interface ServiceConfig {
   readonly maxReceiveCount: number;
 }
 
-function intFrom(value: string | undefined, fallback: number, name: string): number {
+/** A whole number from a setting, or the fallback when unset; anything else is an error naming it. */
+export function intFrom(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${value}"`);

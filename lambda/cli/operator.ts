@@ -25,15 +25,7 @@ import {
 import { tableNameFromArn } from '../core/tags';
 import { DEFAULTS } from '../env';
 import { renderTable } from './output';
-import { EXIT, policyNameArg, tableNameArg, type CliContext, type GlobalOpts, type RegisterCommands } from './program';
-
-function positiveInt(max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`must be a whole number from 1 to ${max}`);
-    return n;
-  };
-}
+import { EXIT, policyNameArg, positiveInt, tableNameArg, type CliContext, type GlobalOpts, type RegisterCommands } from './program';
 
 function isoTime(v: string): Date {
   const d = new Date(v);

@@ -57,6 +57,15 @@ export interface GlobalOpts {
   tagKey?: string;
 }
 
+/** A flag value that must be a whole number from 1 to `max`. */
+export function positiveInt(max: number): (v: string) => number {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`must be a whole number from 1 to ${max}`);
+    return n;
+  };
+}
+
 export function policyNameArg(value: string): string {
   if (!POLICY_NAME_PATTERN.test(value)) {
     throw new InvalidArgumentError(`policy names use only letters, digits, "_" and "-" (1-64), got "${value}"`);
@@ -235,11 +244,7 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
     .option('--table <name>', 'only this table (it must be tagged with the policy)', tableNameArg)
     .option('--dry-run', 'show what would be backed up; change nothing')
     .option('--json', 'print {"results":[...]} as JSON')
-    .option('--concurrency <n>', 'jobs at once', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('must be a whole number from 1 to 64');
-      return n;
-    })
+    .option('--concurrency <n>', 'jobs at once', positiveInt(64))
     .action(async (opts: { policy: string; table?: string; dryRun?: boolean; json?: boolean; concurrency?: number }, cmd: Command) => {
       const svc = service(cmd);
       const now = svc.clock.now();

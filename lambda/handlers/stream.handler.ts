@@ -3,7 +3,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { createClients } from '../aws/clients';
-import { buildService, configFromEnv, required, type Service } from '../aws/service';
+import { buildService, configFromEnv, intFrom, required, type Service } from '../aws/service';
 import { countByTable, tableFromStreamArn } from '../core/changes';
 import { errorMessage } from '../core/errors';
 import { processTableBatch, type StreamTriggerDeps, type TableBatchOutcome } from '../core/stream-trigger';
@@ -26,14 +26,6 @@ export interface StreamHandlerDeps {
   readonly trigger: StreamTriggerDeps;
 }
 
-function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const v = env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${v}"`);
-  return n;
-}
-
 /** The composition of the stream handler over one Service. */
 export function buildStreamDeps(svc: Service, env: NodeJS.ProcessEnv = process.env): StreamHandlerDeps {
   const ledgerTable = required(svc.config.ledgerTable, `ledger table (${ENV.LEDGER_TABLE})`);
@@ -47,13 +39,13 @@ export function buildStreamDeps(svc: Service, env: NodeJS.ProcessEnv = process.e
         svc.clients.dynamodb,
         svc.policies,
         svc.config.tagKey,
-        intEnv(env, STREAM_ENV.TAG_CACHE_SECONDS, STREAM_DEFAULTS.TAG_CACHE_SECONDS),
+        intFrom(env[STREAM_ENV.TAG_CACHE_SECONDS], STREAM_DEFAULTS.TAG_CACHE_SECONDS, STREAM_ENV.TAG_CACHE_SECONDS),
       ),
       dispatch: { policies: svc.policies, runs: svc.ledger(), queue: svc.queue(), notifier: svc.notifier },
       notifier: new ChangeTopicNotifier(svc.clients.sns, svc.config.topicArn),
       clock: svc.clock,
       log: logger,
-      rearmMinutes: intEnv(env, STREAM_ENV.REARM_MINUTES, STREAM_DEFAULTS.REARM_MINUTES),
+      rearmMinutes: intFrom(env[STREAM_ENV.REARM_MINUTES], STREAM_DEFAULTS.REARM_MINUTES, STREAM_ENV.REARM_MINUTES),
     },
   };
 }
