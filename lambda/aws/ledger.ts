@@ -18,7 +18,7 @@ import {
 import type { BackupJob, JobResult } from '../core/jobs';
 import type { RunHeader, RunLedger } from '../core/runs';
 import { isConditionFailure, withRetryable } from './errors';
-import type { LedgerBackupRecord, LedgerPort, LedgerStatus, TableState } from '../core/ports';
+import type { LedgerBackupRecord, LedgerPort, LedgerStatus, RecordedBackup, TableState } from '../core/ports';
 import type { TableSettings } from '../core/restore';
 
 /**
@@ -166,9 +166,11 @@ export class Ledger implements LedgerPort, RunLedger {
   /** Records a created backup and moves the (table, policy) state forward, atomically. */
   async recordBackup(
     job: BackupJob,
-    backup: { backupArn: string; backupName: string; status: string; createdAt: string; sizeBytes?: number; itemCount?: number },
+    backup: RecordedBackup,
   ): Promise<void> {
     const status: LedgerStatus = backup.status === 'AVAILABLE' ? 'AVAILABLE' : 'CREATING';
+    // When DynamoDB reported the item count; absent (legacy callers), it is taken as now.
+    const itemCountAt = backup.itemCountAt ?? backup.createdAt;
     await this.call(() => this.doc.send(
       new TransactWriteCommand({
         TransactItems: [
@@ -177,7 +179,7 @@ export class Ledger implements LedgerPort, RunLedger {
               TableName: this.tableName,
               Key: { pk: tablePk(job.table), sk: backupSk(job.policy, job.slot) },
               UpdateExpression:
-                'SET #s = :status, backupArn = :arn, backupName = :name, createdAt = :created, sizeBytes = :size, itemCount = :items REMOVE #e',
+                'SET #s = :status, backupArn = :arn, backupName = :name, createdAt = :created, sizeBytes = :size, itemCount = :items, itemCountAt = :itemsAt REMOVE #e',
               ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
               ExpressionAttributeValues: {
                 ':status': status,
@@ -186,6 +188,7 @@ export class Ledger implements LedgerPort, RunLedger {
                 ':created': backup.createdAt,
                 ':size': backup.sizeBytes ?? 0,
                 ':items': backup.itemCount ?? 0,
+                ':itemsAt': itemCountAt,
               },
             },
           },
@@ -194,7 +197,7 @@ export class Ledger implements LedgerPort, RunLedger {
               TableName: this.tableName,
               Key: { pk: tablePk(job.table), sk: stateSk(job.policy) },
               UpdateExpression:
-                'SET #t = :table, policy = :policy, lastBackupAt = :created, lastBackupArn = :arn, lastSizeBytes = :size, lastItemCount = :items, lastAttemptAt = :created, lastAttemptStatus = :ok REMOVE lastError',
+                `SET #t = :table, policy = :policy, lastBackupAt = :created, lastBackupArn = :arn, lastSizeBytes = :size, lastItemCount = :items, itemCountAt = :itemsAt, lastAttemptAt = :created, lastAttemptStatus = :ok${backup.policyHash ? ', policyHash = :hash' : ''} REMOVE lastError`,
               ExpressionAttributeNames: { '#t': 'table' },
               ExpressionAttributeValues: {
                 ':table': job.table,
@@ -203,7 +206,9 @@ export class Ledger implements LedgerPort, RunLedger {
                 ':arn': backup.backupArn,
                 ':size': backup.sizeBytes ?? 0,
                 ':items': backup.itemCount ?? 0,
+                ':itemsAt': itemCountAt,
                 ':ok': 'succeeded',
+                ...(backup.policyHash ? { ':hash': backup.policyHash } : {}),
               },
             },
           },

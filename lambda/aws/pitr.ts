@@ -20,16 +20,17 @@ export type PitrChange = 'enabled' | 'updated' | 'unchanged';
 
 /**
  * Turns PITR on with `recoveryPeriodDays` (1-35; undefined = DynamoDB's default, 35), or moves
- * its recovery period. Reads first, so a table already right costs no update. Never turns PITR off.
+ * its recovery period. Reads first (unless `before` says what a read just found), so a table
+ * already right costs no update. Never turns PITR off.
  * With `dryRun`, reports what it would do and changes nothing.
  */
 export async function ensurePitr(
   ddb: DynamoDBClient,
   table: string,
   recoveryPeriodDays?: number,
-  opts: { dryRun?: boolean } = {},
+  opts: { dryRun?: boolean; before?: PitrState } = {},
 ): Promise<{ change: PitrChange; before: PitrState }> {
-  const before = await describePitr(ddb, table);
+  const before = opts.before ?? (await describePitr(ddb, table));
   const wantDays = recoveryPeriodDays ?? 35;
   if (before.enabled && (before.recoveryPeriodDays ?? 35) === wantDays) return { change: 'unchanged', before };
   if (!opts.dryRun) await enablePitr(ddb, table, recoveryPeriodDays);

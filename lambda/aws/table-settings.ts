@@ -29,6 +29,7 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { TableNotFoundError, errorMessage } from '../core/errors';
+import type { TableFacts } from '../core/ports';
 import {
   describeAction,
   planSettings,
@@ -187,8 +188,18 @@ async function scalingTargets(as: ApplicationAutoScalingClient, table: string, i
  * named in `unreadable` and the others are still captured.
  */
 export async function captureSettings(clients: SettingsClients, table: string, now: Date = new Date()): Promise<TableSettings> {
+  return (await captureSettingsAndFacts(clients, table, now)).settings;
+}
+
+/** captureSettings, plus the table's status, size and item count from the same DescribeTable. */
+export async function captureSettingsAndFacts(
+  clients: SettingsClients,
+  table: string,
+  now: Date = new Date(),
+): Promise<{ settings: TableSettings; facts: TableFacts }> {
   const ddb = clients.dynamodb;
   const t = await describeTable(ddb, table);
+  const described = { table, status: t.TableStatus, sizeBytes: t.TableSizeBytes, itemCount: t.ItemCount };
   const arn = t.TableArn ?? '';
   const indexes = indexesOf(t);
   const unreadable: Partial<Record<SettingName, string>> = {};
@@ -269,7 +280,9 @@ export async function captureSettings(clients: SettingsClients, table: string, n
     ...(autoScaling !== undefined ? { autoScaling } : {}),
     ...(Object.keys(unreadable).length > 0 ? { unreadable } : {}),
   };
-  return settings;
+  // PITR as read here (undefined when unreadable), so the worker's PITR check need not read it again.
+  const facts: TableFacts = pitr === undefined ? described : { ...described, pitr: pitr === null ? { enabled: false } : { enabled: true, ...pitr } };
+  return { settings, facts };
 }
 
 export interface ApplySettingsOptions extends ApplyOptions {

@@ -32,6 +32,8 @@ export interface TableFacts {
   readonly status?: string;
   readonly sizeBytes?: number;
   readonly itemCount?: number;
+  /** Point-in-time recovery, when the same read also learnt it (the settings snapshot does). */
+  readonly pitr?: { readonly enabled: boolean; readonly recoveryPeriodDays?: number };
 }
 
 export interface CreatedBackup {
@@ -82,6 +84,8 @@ export interface LedgerBackupRecord {
   readonly createdAt?: string;
   readonly sizeBytes?: number;
   readonly itemCount?: number;
+  /** When DynamoDB reported `itemCount` (it refreshes the figure about every six hours). */
+  readonly itemCountAt?: string;
   readonly error?: string;
   readonly deletedAt?: string;
   readonly deleteReason?: string;
@@ -95,6 +99,8 @@ export interface TableState {
   readonly lastBackupArn?: string;
   readonly lastSizeBytes?: number;
   readonly lastItemCount?: number;
+  /** When DynamoDB reported `lastItemCount`; the worker reuses it for a day. */
+  readonly itemCountAt?: string;
   readonly lastAttemptAt?: string;
   readonly lastAttemptStatus?: 'succeeded' | 'failed';
   readonly lastError?: string;
@@ -102,27 +108,37 @@ export interface TableState {
   readonly pruneFrozenUntil?: string;
   /** When the table's settings were last captured for restore fidelity. */
   readonly settingsCapturedAt?: string;
+  /** The effective policy's hash at the last backup. */
+  readonly policyHash?: string;
 }
 
 /**
- * Upkeep after a backup, each step optional and none able to fail the backup: the change
- * counter's baseline (stream triggers), PITR as the policy asks, and a settings snapshot for
- * restores after the source table is gone.
+ * Upkeep around a backup, each step optional and none able to fail the backup: a daily settings
+ * snapshot for restores after the source table is gone (taken before CreateBackup, so its
+ * DescribeTable also gives the ledger the item count), then the change counter's baseline
+ * (stream triggers) and PITR as the policy asks.
  */
 export interface TableUpkeep {
   markChangesBaseline?(table: string, now: Date): Promise<unknown>;
-  ensurePitr?(table: string, recoveryPeriodDays: number): Promise<unknown>;
-  snapshotSettings?(table: string, policy: string, now: Date): Promise<unknown>;
+  /** `known`: PITR as just read (by the snapshot), so it need not be read again. */
+  ensurePitr?(table: string, recoveryPeriodDays: number | undefined, known?: TableFacts['pitr']): Promise<unknown>;
+  /** Captures and stores the settings; returns the table's facts from the same DescribeTable. */
+  snapshotSettings?(table: string, policy: string, now: Date): Promise<TableFacts | void>;
 }
+
+/** What the ledger records of a created backup. */
+export type RecordedBackup = CreatedBackup & {
+  readonly itemCount?: number;
+  readonly itemCountAt?: string;
+  /** The effective policy's hash, kept on the state so upkeep can tell a policy change. */
+  readonly policyHash?: string;
+};
 
 export type LedgerRecordLike = Pick<LedgerBackupRecord, 'status'> & Partial<Pick<LedgerBackupRecord, 'backupArn' | 'claimedAt'>>;
 
 export interface LedgerPort {
   claim(job: BackupJob, policyHash: string, now: Date): Promise<{ claimed: true } | { claimed: false; existing: LedgerRecordLike }>;
-  recordBackup(
-    job: BackupJob,
-    backup: CreatedBackup & { itemCount?: number },
-  ): Promise<void>;
+  recordBackup(job: BackupJob, backup: RecordedBackup): Promise<void>;
   recordFailure(job: BackupJob, error: string, now: Date): Promise<void>;
   getState(table: string, policy: string): Promise<TableState | undefined>;
   /** Every backup record of a table (all policies); every page. */

@@ -2,7 +2,7 @@ import { PolicyUnavailableError, RetryableError, TableNotFoundError, errorMessag
 import { cooldown, type BackupJob, type JobResult } from './jobs';
 import { backupName, type Trigger } from './naming';
 import type { EffectivePolicy } from './policy';
-import type { BackupApi, Clock, LedgerPort, PolicySource, TableState, TableUpkeep } from './ports';
+import type { BackupApi, Clock, LedgerPort, PolicySource, TableFacts, TableState, TableUpkeep } from './ports';
 import { pruneTable, type PruneOutcome } from './prune';
 import { silentLog, type Log } from './log';
 
@@ -22,6 +22,13 @@ export const SETTINGS_SNAPSHOT_EVERY_MS = 24 * 3_600_000;
 
 const failed = (job: BackupJob, reason: string): JobResult => ({ table: job.table, policy: job.policy, status: 'failed', reason });
 const skipped = (job: BackupJob, reason: string): JobResult => ({ table: job.table, policy: job.policy, status: 'skipped', reason });
+
+/**
+ * The item count recorded with a backup is reused for this long. DynamoDB itself refreshes
+ * ItemCount only about every six hours, and the daily settings snapshot reads it afresh, so a
+ * steady-state backup makes no DescribeTable call.
+ */
+export const TABLE_FACTS_MAX_AGE_MS = SETTINGS_SNAPSHOT_EVERY_MS;
 
 /** Table states in which CreateBackup may succeed shortly. */
 const TRANSIENT_TABLE_STATES = new Set(['CREATING', 'UPDATING']);
@@ -89,7 +96,7 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
   }
 
   try {
-    const facts = await deps.backups.describeTable(job.table);
+    const facts = await tableFacts(deps, job, state, now);
     if (facts.status && TRANSIENT_TABLE_STATES.has(facts.status)) {
       throw new RetryableError(`table ${job.table} is ${facts.status}`);
     }
@@ -97,10 +104,17 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
       return await fail(`table ${job.table} is ${facts.status}; cannot back it up`);
     }
     const name = backupName(job.policy, job.trigger as Trigger, now, job.slot);
+    // CreateBackup itself refuses a table being created or deleted (TableInUseException,
+    // retryable) or gone (TableNotFoundException), so cached facts need no status check.
     const created = await deps.backups.createBackup(job.table, name);
-    await deps.ledger.recordBackup(job, { ...created, sizeBytes: facts.sizeBytes ?? created.sizeBytes, itemCount: facts.itemCount });
+    await deps.ledger.recordBackup(job, {
+      ...created,
+      policyHash: effective.hash,
+      sizeBytes: facts.sizeBytes ?? created.sizeBytes,
+      ...(facts.itemCount !== undefined ? { itemCount: facts.itemCount, itemCountAt: facts.at } : {}),
+    });
     log.info('backed up', { ...ctx, backupArn: created.backupArn, backupName: created.backupName });
-    await upkeepAfterBackup(deps, job, effective, state, now);
+    await upkeepAfterBackup(deps, job, effective, state, facts, now);
     const backedUp: JobResult = { table: job.table, policy: job.policy, status: 'backed-up', backupArn: created.backupArn };
     // Prune this table and policy now. A pruning problem never turns a good backup into a failure.
     try {
@@ -175,6 +189,7 @@ async function upkeepAfterBackup(
   job: BackupJob,
   effective: EffectivePolicy,
   state: TableState | undefined,
+  facts: BackupFacts,
   now: Date,
 ): Promise<void> {
   const upkeep = deps.upkeep;
@@ -190,12 +205,55 @@ async function upkeepAfterBackup(
   };
   // The backup covers every change counted so far: later ones count toward the next.
   await step('change baseline', upkeep.markChangesBaseline && (() => upkeep.markChangesBaseline!(job.table, now)));
+  // PITR is checked with the daily snapshot, and at once when the policy changed (a new hash):
+  // a steady-state backup spends no DescribeContinuousBackups.
   const pitr = effective.policy.pointInTimeRecovery;
-  if (pitr?.enabled) {
-    await step('PITR', upkeep.ensurePitr && (() => upkeep.ensurePitr!(job.table, pitr.recoveryPeriodDays)));
+  if (pitr?.enabled && (snapshotDue(state, now) || state?.policyHash !== effective.hash)) {
+    await step('PITR', upkeep.ensurePitr && (() => upkeep.ensurePitr!(job.table, pitr.recoveryPeriodDays, facts.pitr)));
   }
-  const last = state?.settingsCapturedAt ? new Date(state.settingsCapturedAt).getTime() : 0;
-  if (now.getTime() - last >= SETTINGS_SNAPSHOT_EVERY_MS) {
-    await step('settings snapshot', upkeep.snapshotSettings && (() => upkeep.snapshotSettings!(job.table, job.policy, now)));
+}
+
+interface BackupFacts {
+  /** Set only when read just now; cached facts leave the status to CreateBackup. */
+  readonly status?: string;
+  readonly sizeBytes?: number;
+  readonly itemCount?: number;
+  /** When DynamoDB reported the item count. */
+  readonly at: string;
+  readonly pitr?: TableFacts['pitr'];
+}
+
+function snapshotDue(state: TableState | undefined, now: Date): boolean {
+  const last = state?.settingsCapturedAt ? new Date(state.settingsCapturedAt).getTime() : Number.NaN;
+  return !(now.getTime() - last < SETTINGS_SNAPSHOT_EVERY_MS);
+}
+
+/**
+ * The table's size and item count for the ledger, at the least cost:
+ *  - when the daily settings snapshot is due, it is taken now (before CreateBackup) and its
+ *    DescribeTable supplies them;
+ *  - otherwise the item count the state recorded, while younger than TABLE_FACTS_MAX_AGE_MS (the
+ *    size then comes from CreateBackup's BackupSizeBytes, DynamoDB's same six-hourly figure);
+ *  - otherwise (a first backup, a failed snapshot, no upkeep) one DescribeTable.
+ * A failed snapshot never fails the backup.
+ */
+async function tableFacts(deps: WorkerDeps, job: BackupJob, state: TableState | undefined, now: Date): Promise<BackupFacts> {
+  const log = deps.log ?? silentLog;
+  const at = now.toISOString();
+  const snapshot = deps.upkeep?.snapshotSettings;
+  if (snapshot && snapshotDue(state, now)) {
+    try {
+      const f = await snapshot(job.table, job.policy, now);
+      if (f) return { status: f.status, sizeBytes: f.sizeBytes, itemCount: f.itemCount, at, pitr: f.pitr };
+    } catch (err) {
+      if (err instanceof TableNotFoundError) throw err;
+      log.warn('settings snapshot before backup failed', { table: job.table, policy: job.policy, error: errorMessage(err) });
+    }
   }
+  const cachedAt = state?.itemCountAt ? new Date(state.itemCountAt).getTime() : Number.NaN;
+  if (state?.lastItemCount !== undefined && now.getTime() - cachedAt < TABLE_FACTS_MAX_AGE_MS) {
+    return { itemCount: state.lastItemCount, at: state.itemCountAt! };
+  }
+  const f = await deps.backups.describeTable(job.table);
+  return { status: f.status, sizeBytes: f.sizeBytes, itemCount: f.itemCount, at };
 }

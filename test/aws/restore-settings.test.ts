@@ -38,11 +38,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createClients } from '../../lambda/aws/clients';
 import { TargetExistsError, startRestore } from '../../lambda/aws/restore';
 import { buildService, configFromEnv } from '../../lambda/aws/service';
+import { tableUpkeep } from '../../lambda/aws/upkeep';
 import { BackupsAdapter } from '../../lambda/aws/backups';
 import { applySettings, captureSettings, type SettingsClients } from '../../lambda/aws/table-settings';
 import type { TableSettings } from '../../lambda/core/restore';
@@ -285,6 +286,67 @@ describe('captureSettings', () => {
     expect(asMock).toHaveReceivedCommandWith(DescribeScalableTargetsCommand, {
       ServiceNamespace: 'dynamodb',
       ResourceIds: ['table/orders', 'table/orders/index/byCustomer'],
+    });
+  });
+});
+
+describe('the worker upkeep: settings snapshot and PITR check', () => {
+  const now = new Date('2026-11-24T10:00:00Z');
+  const svc = () =>
+    buildService(createClients({ ...clientConfig, maxAttempts: 1 }), { ...configFromEnv({}), ledgerTable: 'ledger' }, { now: () => now });
+  function plainTable(status: TableDescription['TableStatus']) {
+    ddbMock.on(DescribeTableCommand).resolves(table('orders', { TableStatus: status, TableSizeBytes: 4096, ItemCount: 321, GlobalSecondaryIndexes: [] }));
+    ddbMock.on(ListTagsOfResourceCommand).resolves({ Tags: [] });
+    ddbMock.on(DescribeTimeToLiveCommand).resolves({ TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } });
+    ddbMock.on(DescribeContinuousBackupsCommand).resolves({
+      ContinuousBackupsDescription: { ContinuousBackupsStatus: 'ENABLED', PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: 'ENABLED', RecoveryPeriodInDays: 9 } },
+    });
+    ddbMock.on(GetResourcePolicyCommand).rejects(new PolicyNotFoundException({ message: 'none', $metadata: {} }));
+    ddbMock.on(DescribeContributorInsightsCommand).resolves({ ContributorInsightsStatus: 'DISABLED' });
+    ddbMock.on(DescribeKinesisStreamingDestinationCommand).resolves({ KinesisDataStreamDestinations: [] });
+    asMock.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] });
+  }
+
+  it('returns the status, size, item count and PITR its one DescribeTable and PITR read found, and stores the snapshot', async () => {
+    // Prepare
+    plainTable('ACTIVE');
+    docMock.on(PutCommand).resolves({});
+    docMock.on(UpdateCommand).resolves({});
+    // Act
+    const facts = await tableUpkeep(svc()).snapshotSettings!('orders', 'daily', now);
+    // Assess
+    expect(facts).toEqual({ table: 'orders', status: 'ACTIVE', sizeBytes: 4096, itemCount: 321, pitr: { enabled: true, recoveryPeriodDays: 9 } });
+    expect(ddbMock).toHaveReceivedCommandTimes(DescribeTableCommand, 1);
+    expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ pk: 'TABLE#orders', sk: 'SETTINGS' }) });
+    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: 'TABLE#orders', sk: 'STATE#daily' }, UpdateExpression: 'SET settingsCapturedAt = :at' });
+  });
+
+  it('keeps the last snapshot when the table is still CREATING, so the next backup captures it again', async () => {
+    // Prepare
+    plainTable('CREATING');
+    // Act
+    const facts = await tableUpkeep(svc()).snapshotSettings!('orders', 'daily', now);
+    // Assess
+    expect(facts).toMatchObject({ status: 'CREATING' });
+    expect(docMock).not.toHaveReceivedCommand(PutCommand);
+    expect(docMock).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
+  it('checks PITR without reading it again when the snapshot just did, and enables it when that read found it off', async () => {
+    // Prepare
+    ddbMock.on(UpdateContinuousBackupsCommand).resolves({});
+    const upkeep = tableUpkeep(svc());
+    // Act
+    const same = await upkeep.ensurePitr!('orders', 9, { enabled: true, recoveryPeriodDays: 9 });
+    const off = await upkeep.ensurePitr!('orders', 9, { enabled: false });
+    // Assess
+    expect(same).toMatchObject({ change: 'unchanged' });
+    expect(off).toMatchObject({ change: 'enabled' });
+    expect(ddbMock).not.toHaveReceivedCommand(DescribeContinuousBackupsCommand);
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateContinuousBackupsCommand, 1);
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateContinuousBackupsCommand, {
+      TableName: 'orders',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 9 },
     });
   });
 });

@@ -22,16 +22,18 @@ import type {
   LedgerPort,
   LedgerStatus,
   PolicySource,
+  RecordedBackup,
   RunNotifier,
   TableDiscovery,
   TableFacts,
   TableState,
+  TableUpkeep,
 } from '../../lambda/core/ports';
 import { runInProcess, type InProcessDeps } from '../../lambda/core/run';
 import { dispatchRun, failedAfterRetries, finishJobResult, type RunHeader, type RunLedger } from '../../lambda/core/runs';
 import type { RunReport } from '../../lambda/core/summary';
 import type { TaggedTable } from '../../lambda/core/tags';
-import { processJob, type WorkerDeps } from '../../lambda/core/worker';
+import { SETTINGS_SNAPSHOT_EVERY_MS, TABLE_FACTS_MAX_AGE_MS, processJob, type WorkerDeps } from '../../lambda/core/worker';
 
 // ---------------------------------------------------------------------------------------------
 // Fakes
@@ -106,6 +108,7 @@ class FakeBackups implements BackupApi {
   readonly createCalls = new Map<string, number>();
   readonly describeErrors = new Map<string, Error>();
   readonly statuses = new Map<string, string>();
+  describeCalls = 0;
   /** Errors for createBackup, per table, one per call; with `always`, the last one repeats. */
   readonly createErrors = new Map<string, { errors: Error[]; always: boolean }>();
 
@@ -115,6 +118,7 @@ class FakeBackups implements BackupApi {
   }
 
   async describeTable(table: string): Promise<TableFacts> {
+    this.describeCalls++;
     const err = this.describeErrors.get(table);
     if (err) throw err;
     return { table, status: this.statuses.get(table) ?? 'ACTIVE', sizeBytes: 1000, itemCount: 10 };
@@ -130,7 +134,7 @@ class FakeBackups implements BackupApi {
     this.created.push({ table, name: backupName });
     const arn = `arn:aws:dynamodb:us-east-1:123456789012:table/${table}/backup/0170000000000${this.created.length}-abcdef`;
     this.backups.set(arn, { arn, name: backupName, table, createdAt: NOW.toISOString(), status: 'CREATING' });
-    return { backupArn: arn, backupName, status: 'CREATING', createdAt: NOW.toISOString() };
+    return { backupArn: arn, backupName, status: 'CREATING', createdAt: NOW.toISOString(), sizeBytes: 900 };
   }
 
   async describeBackupStatus(backupArn: string): Promise<string | undefined> {
@@ -150,10 +154,20 @@ class FakeBackups implements BackupApi {
 class FakeLedger implements LedgerPort {
   readonly slots = new Map<string, LedgerBackupRecord>();
   readonly states = new Map<string, TableState>();
-  readonly recordBackup = jest.fn(async (job: BackupJob, backup: CreatedBackup & { itemCount?: number }) => {
+  readonly recordBackup = jest.fn(async (job: BackupJob, backup: RecordedBackup) => {
     const key = this.key(job);
     this.slots.set(key, { ...this.recordOf(job, this.slots.get(key)?.claimedAt ?? NOW.toISOString()), status: 'CREATING', backupArn: backup.backupArn, backupName: backup.backupName, createdAt: backup.createdAt });
-    this.states.set(`${job.table}|${job.policy}`, { table: job.table, policy: job.policy, lastBackupAt: backup.createdAt, lastAttemptStatus: 'succeeded' });
+    const state = this.states.get(`${job.table}|${job.policy}`);
+    this.states.set(`${job.table}|${job.policy}`, {
+      ...state,
+      table: job.table,
+      policy: job.policy,
+      lastBackupAt: backup.createdAt,
+      lastAttemptStatus: 'succeeded',
+      lastItemCount: backup.itemCount,
+      itemCountAt: backup.itemCountAt,
+      policyHash: backup.policyHash,
+    });
   });
   readonly recordFailure = jest.fn(async (job: BackupJob, error: string, now: Date) => {
     const key = this.key(job);
@@ -589,6 +603,152 @@ describe('processJob', () => {
     // Assess
     expect(result.status).toBe('failed');
     expect(log.error).toHaveBeenCalledWith('could not record the failure in the ledger', expect.objectContaining({ table: 'orders' }));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// processJob: the item count and size the ledger records, and the calls they cost
+// ---------------------------------------------------------------------------------------------
+
+describe('processJob: table facts for the ledger', () => {
+  const HOUR = 3_600_000;
+  const at = (msAgo: number) => new Date(NOW.getTime() - msAgo).toISOString();
+  const hourly = (table: string, t: Date): BackupJob => job(table, { policy: 'hourly', slot: `schedule:${t.toISOString()}`, runId: `hourly|${t.toISOString()}` });
+
+  /** Upkeep that records its calls; its snapshot notes the capture on the ledger state as the real one does. */
+  function upkeepSpy(facts: TableFacts | Error = { table: 'orders', status: 'ACTIVE', sizeBytes: 5000, itemCount: 77 }, ledger?: FakeLedger) {
+    const calls: string[] = [];
+    const upkeep: Required<TableUpkeep> = {
+      snapshotSettings: jest.fn(async (table: string, policy: string, now: Date) => {
+        calls.push(`snapshot ${table}`);
+        if (facts instanceof Error) throw facts;
+        const key = `${table}|${policy}`;
+        ledger?.states.set(key, { ...ledger.states.get(key), table, policy, settingsCapturedAt: now.toISOString() });
+        return facts;
+      }),
+      markChangesBaseline: jest.fn(async (table: string) => calls.push(`baseline ${table}`)),
+      ensurePitr: jest.fn(async (table: string) => calls.push(`pitr ${table}`)),
+    };
+    return { upkeep, calls };
+  }
+
+  it('reuses an item count younger than a day: no DescribeTable, no snapshot, and the record says when it was read', async () => {
+    // Prepare
+    const w = world();
+    const { upkeep } = upkeepSpy();
+    w.ledger.states.set('orders|daily', { table: 'orders', policy: 'daily', lastItemCount: 42, itemCountAt: at(5 * HOUR), settingsCapturedAt: at(5 * HOUR) });
+    // Act
+    const result = await processJob({ ...w.worker, upkeep }, job('orders'));
+    // Assess
+    expect(result.status).toBe('backed-up');
+    expect(w.backups.describeCalls).toBe(0);
+    expect(upkeep.snapshotSettings).not.toHaveBeenCalled();
+    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ itemCount: 42, itemCountAt: at(5 * HOUR), sizeBytes: 900 }));
+  });
+
+  it('reads the table once when the item count is older than TABLE_FACTS_MAX_AGE_MS', async () => {
+    // Prepare
+    const w = world();
+    w.ledger.states.set('orders|daily', { table: 'orders', policy: 'daily', lastItemCount: 42, itemCountAt: at(TABLE_FACTS_MAX_AGE_MS) });
+    // Act
+    await processJob(w.worker, job('orders'));
+    // Assess
+    expect(w.backups.describeCalls).toBe(1);
+    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ itemCount: 10, itemCountAt: NOW.toISOString(), sizeBytes: 1000 }));
+  });
+
+  it('takes a due settings snapshot before CreateBackup and records its item count, without a DescribeTable of its own', async () => {
+    // Prepare
+    const w = world();
+    const { upkeep, calls } = upkeepSpy();
+    const created = jest.spyOn(w.backups, 'createBackup').mockImplementation(async function (this: FakeBackups, table, name) {
+      calls.push(`create ${table}`);
+      return FakeBackups.prototype.createBackup.call(w.backups, table, name);
+    });
+    w.ledger.states.set('orders|daily', { table: 'orders', policy: 'daily', lastItemCount: 42, itemCountAt: at(HOUR), settingsCapturedAt: at(SETTINGS_SNAPSHOT_EVERY_MS) });
+    // Act
+    const result = await processJob({ ...w.worker, upkeep }, job('orders'));
+    // Assess
+    expect(result.status).toBe('backed-up');
+    expect(created).toHaveBeenCalledTimes(1);
+    expect(calls).toEqual(['snapshot orders', 'create orders', 'baseline orders']);
+    expect(w.backups.describeCalls).toBe(0);
+    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ itemCount: 77, itemCountAt: NOW.toISOString(), sizeBytes: 5000 }));
+  });
+
+  it('backs up anyway when the snapshot fails, reading the table itself, and logs a warning', async () => {
+    // Prepare
+    const w = world();
+    const { upkeep } = upkeepSpy(new Error('AccessDeniedException: no'));
+    const log = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+    // Act
+    const result = await processJob({ ...w.worker, upkeep, log }, job('orders'));
+    // Assess
+    expect(result.status).toBe('backed-up');
+    expect(w.backups.describeCalls).toBe(1);
+    expect(log.warn).toHaveBeenCalledWith('settings snapshot before backup failed', expect.objectContaining({ table: 'orders', error: 'AccessDeniedException: no' }));
+    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ itemCount: 10 }));
+  });
+
+  it('retries when the snapshot finds the table CREATING, and fails for good when it finds it gone', async () => {
+    // Prepare
+    const w = world();
+    const creating = upkeepSpy({ table: 'new', status: 'CREATING', itemCount: 0 }).upkeep;
+    const gone = upkeepSpy(new TableNotFoundError('old')).upkeep;
+    // Act
+    const retry = await rejectionOf(processJob({ ...w.worker, upkeep: creating }, job('new')));
+    const failed = await processJob({ ...w.worker, upkeep: gone }, job('old'));
+    // Assess
+    expect(retry).toBeInstanceOf(RetryableError);
+    expect(failed).toMatchObject({ status: 'failed', reason: expect.stringContaining('old') });
+    expect(w.backups.createCalls.size).toBe(0);
+  });
+
+  it('checks PITR with the daily snapshot and after a policy change, not on every backup', async () => {
+    // Prepare: a PITR policy; the first backup snapshots and checks PITR.
+    const w = world({ policies: { daily: { ...DAILY, pointInTimeRecovery: { enabled: true, recoveryPeriodDays: 7 } } } });
+    const { upkeep } = upkeepSpy({ table: 'orders', status: 'ACTIVE', itemCount: 77, pitr: { enabled: true, recoveryPeriodDays: 7 } }, w.ledger);
+    const later = (hours: number) => {
+      const t = new Date(NOW.getTime() + hours * HOUR);
+      return { deps: { ...w.worker, upkeep, clock: { now: () => t } }, job: job('orders', { slot: `schedule:${t.toISOString()}` }) };
+    };
+    // Act
+    const first = later(0);
+    await processJob(first.deps, first.job);
+    const second = later(2);
+    await processJob(second.deps, second.job);
+    w.policies.docs.set('daily', { ...DAILY, pointInTimeRecovery: { enabled: true, recoveryPeriodDays: 14 } });
+    const changed = later(4);
+    await processJob(changed.deps, changed.job);
+    const nextDay = later(25);
+    await processJob(nextDay.deps, nextDay.job);
+    // Assess: first (snapshot due), changed (new hash), next day (snapshot due); not the second.
+    // With a snapshot, PITR as it read it is passed on, so the check reads nothing again.
+    const read = { enabled: true, recoveryPeriodDays: 7 };
+    expect(jest.mocked(upkeep.ensurePitr).mock.calls).toEqual([
+      ['orders', 7, read],
+      ['orders', 14, undefined],
+      ['orders', 14, read],
+    ]);
+    expect(upkeep.snapshotSettings).toHaveBeenCalledTimes(2);
+  });
+
+  it('over a day of hourly backups, reads the table once: the first backup, then the cached count', async () => {
+    // Prepare
+    const w = world();
+    const { upkeep } = upkeepSpy(undefined, w.ledger);
+    const start = new Date('2026-11-24T00:00:00.000Z');
+    // Act
+    for (let h = 0; h < 24; h++) {
+      const t = new Date(start.getTime() + h * HOUR);
+      const r = await processJob({ ...w.worker, upkeep, clock: { now: () => t } }, hourly('orders', t));
+      expect(r.status).toBe('backed-up');
+    }
+    // Assess: one snapshot (with its DescribeTable), no other DescribeTable, every record counted.
+    expect(upkeep.snapshotSettings).toHaveBeenCalledTimes(1);
+    expect(w.backups.describeCalls).toBe(0);
+    expect(w.ledger.recordBackup).toHaveBeenCalledTimes(24);
+    for (const [, b] of w.ledger.recordBackup.mock.calls) expect(b).toMatchObject({ itemCount: 77, itemCountAt: start.toISOString() });
   });
 });
 
