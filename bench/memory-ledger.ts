@@ -1,5 +1,5 @@
 import type { BackupJob } from '../lambda/core/jobs';
-import type { CreatedBackup, LedgerBackupRecord, LedgerPort, LedgerStatus, TableState } from '../lambda/core/ports';
+import type { LedgerBackupRecord, LedgerPort, LedgerStatus, RecordedBackup, TableState } from '../lambda/core/ports';
 
 /**
  * An in-memory ledger for the benchmarks, with the same claim semantics as the DynamoDB one.
@@ -46,18 +46,21 @@ export class MemoryLedger implements LedgerPort {
     return { claimed: true as const };
   }
 
-  async recordBackup(job: BackupJob, b: CreatedBackup & { itemCount?: number }): Promise<void> {
+  async recordBackup(job: BackupJob, b: RecordedBackup): Promise<void> {
     this.writes++;
     const l = this.list(job.table);
     const i = l.findIndex((r) => r.policy === job.policy && r.slot === job.slot);
     const status: LedgerStatus = b.status === 'AVAILABLE' ? 'AVAILABLE' : 'CREATING';
-    l[i] = { ...l[i], status, backupArn: b.backupArn, backupName: b.backupName, createdAt: b.createdAt, sizeBytes: b.sizeBytes, itemCount: b.itemCount };
+    l[i] = { ...l[i], status, backupArn: b.backupArn, backupName: b.backupName, createdAt: b.createdAt, sizeBytes: b.sizeBytes, itemCount: b.itemCount, itemCountAt: b.itemCountAt };
     const key = `${job.table}|${job.policy}`;
     this.states.set(key, {
       ...(this.states.get(key) ?? { table: job.table, policy: job.policy }),
       lastBackupAt: b.createdAt,
       lastBackupArn: b.backupArn,
       lastSizeBytes: b.sizeBytes,
+      lastItemCount: b.itemCount,
+      itemCountAt: b.itemCountAt,
+      policyHash: b.policyHash,
       lastAttemptAt: b.createdAt,
       lastAttemptStatus: 'succeeded',
     });

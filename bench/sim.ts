@@ -33,6 +33,8 @@ interface SimTable {
   sizeBytes: number;
   itemCount: number;
   tags: Record<string, string>;
+  /** Point-in-time recovery on, with its period in days. */
+  pitrDays?: number;
 }
 
 /** A token bucket per API at `rate` per (scaled) second, burst of one second's worth. */
@@ -74,8 +76,8 @@ export class SimulatedAws {
     }
   }
 
-  addTable(name: string, tags: Record<string, string>): SimTable {
-    const t = { name, arn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`, sizeBytes: 1_000_000 + (this.tables.size % 97) * 4096, itemCount: 1000, tags };
+  addTable(name: string, tags: Record<string, string>, opts: { pitrDays?: number } = {}): SimTable {
+    const t: SimTable = { name, arn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`, sizeBytes: 1_000_000 + (this.tables.size % 97) * 4096, itemCount: 1000, tags, ...opts };
     this.tables.set(name, t);
     return t;
   }
@@ -149,6 +151,12 @@ export class SimulatedAws {
         body: Readable.from([Buffer.from(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${code}`, message }))]),
       }),
     };
+  }
+
+  private table(body: Record<string, unknown>): SimTable {
+    const t = this.tables.get(String(body.TableName));
+    if (!t) this.fail('ResourceNotFoundException', `Requested resource not found: Table: ${String(body.TableName)} not found`);
+    return t;
   }
 
   private fail(code: string, message: string): never {
@@ -238,6 +246,39 @@ export class SimulatedAws {
       }
       case 'GetItem':
         return {};
+      // What the settings snapshot and the PITR check read: a plain table with PITR per SimTable.
+      case 'DescribeTimeToLive':
+        this.table(body);
+        return { TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } };
+      case 'DescribeContinuousBackups': {
+        const t = this.table(body);
+        return {
+          ContinuousBackupsDescription: {
+            ContinuousBackupsStatus: 'ENABLED',
+            PointInTimeRecoveryDescription: t.pitrDays
+              ? { PointInTimeRecoveryStatus: 'ENABLED', RecoveryPeriodInDays: t.pitrDays }
+              : { PointInTimeRecoveryStatus: 'DISABLED' },
+          },
+        };
+      }
+      case 'UpdateContinuousBackups': {
+        const t = this.table(body);
+        const spec = body.PointInTimeRecoverySpecification as { PointInTimeRecoveryEnabled?: boolean; RecoveryPeriodInDays?: number };
+        t.pitrDays = spec.PointInTimeRecoveryEnabled ? (spec.RecoveryPeriodInDays ?? 35) : undefined;
+        return {};
+      }
+      case 'GetResourcePolicy':
+        return this.fail('PolicyNotFoundException', 'Resource-based policy not found');
+      case 'DescribeContributorInsights':
+        this.table(body);
+        return { TableName: body.TableName, ContributorInsightsStatus: 'DISABLED' };
+      case 'DescribeKinesisStreamingDestination':
+        this.table(body);
+        return { TableName: body.TableName, KinesisDataStreamDestinations: [] };
+      case 'DescribeScalableTargets':
+        return { ScalableTargets: [] };
+      case 'DescribeScalingPolicies':
+        return { ScalingPolicies: [] };
       case 'ListTagsOfResource': {
         const t = [...this.tables.values()].find((x) => x.arn === body.ResourceArn);
         return { Tags: Object.entries(t?.tags ?? {}).map(([Key, Value]) => ({ Key, Value })) };

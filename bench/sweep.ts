@@ -1,10 +1,13 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { createClients } from '../lambda/aws/clients';
+import { ensurePitr } from '../lambda/aws/pitr';
+import { captureSettingsAndFacts, settingsClients, type SettingsClients } from '../lambda/aws/table-settings';
 import { BackupsAdapter } from '../lambda/aws/backups';
 import { ACCOUNT_RATES, CallCounter, RateLimits } from '../lambda/aws/limits';
 import { discoverTaggedTables } from '../lambda/aws/tagging';
 import { manualSlot } from '../lambda/core/jobs';
 import { parsePolicy, policyHash, type Policy } from '../lambda/core/policy';
-import type { Clock, PolicySource } from '../lambda/core/ports';
+import type { Clock, PolicySource, TableUpkeep } from '../lambda/core/ports';
 import { runInProcess } from '../lambda/core/run';
 import { MemoryLedger } from './memory-ledger';
 import { SimulatedAws, seededBackupName } from './sim';
@@ -14,7 +17,16 @@ import { SimulatedAws, seededBackupName } from './sim';
  * rate limiters) over a simulated AWS that enforces the account rates by throttling.
  */
 
+/**
+ * `hourly`: a run of an hourly policy on one of the 23 hours a day when the daily upkeep (settings
+ * snapshot, PITR check) is not due; item counts come from the ledger. `daily`: a daily policy's
+ * run, when the upkeep is due for every table, so each backup also takes a settings snapshot and
+ * checks PITR.
+ */
+export type Cadence = 'hourly' | 'daily';
+
 export interface SweepResult {
+  readonly cadence: Cadence;
   readonly tables: number;
   readonly wallSeconds: number;
   readonly simSeconds: number;
@@ -42,23 +54,29 @@ export interface SweepResult {
 const POLICY = 'bench';
 const KEEP = 3;
 
-export async function runSweep(tables: number, timeScale: number): Promise<SweepResult> {
+export async function runSweep(tables: number, timeScale: number, cadence: Cadence = 'hourly'): Promise<SweepResult> {
   // The simulator needs no credentials, but the SDK signs requests: give it fake ones.
   process.env.AWS_ACCESS_KEY_ID ??= 'bench';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
   const sim = new SimulatedAws({ rates: ACCOUNT_RATES, latencyMs: [10, 60], timeScale, availableAfterMs: 5_000 });
   const ledger = new MemoryLedger();
   const tagKey = 'backup:policy';
-  const day = 86_400_000;
+  const hour = 3_600_000;
+  const interval = cadence === 'hourly' ? hour : 24 * hour;
   const start = Date.now();
+  const policy: Policy = parsePolicy({ retention: { keepLast: KEEP }, pointInTimeRecovery: { enabled: true, recoveryPeriodDays: 35 } });
+  const hash = policyHash(policy);
 
   // Steady state: each table holds retention's worth plus the one the last run added, which the
-  // ledger still records as CREATING (as CreateBackup answered) while AWS has it AVAILABLE.
+  // ledger still records as CREATING (as CreateBackup answered) while AWS has it AVAILABLE. PITR
+  // is on as the policy asks. The last settings snapshot (which also read the item count) is a
+  // day old for the daily policy, and between 1 and 23 hours old for the hourly one.
   for (let t = 0; t < tables; t++) {
     const name = `bench-table-${String(t).padStart(5, '0')}`;
-    sim.addTable(name, { [tagKey]: POLICY });
+    sim.addTable(name, { [tagKey]: POLICY }, { pitrDays: 35 });
+    const snapshotAt = new Date(start - (cadence === 'hourly' ? (1 + (t % 23)) * hour : 24 * hour)).toISOString();
     for (let i = KEEP; i >= 0; i--) {
-      const at = new Date(start - (i + 1) * day);
+      const at = new Date(start - (i + 1) * interval);
       const bName = seededBackupName(POLICY, at, i);
       const b = sim.addBackup(name, bName, at.getTime(), 'AVAILABLE');
       ledger.seed({
@@ -75,10 +93,20 @@ export async function runSweep(tables: number, timeScale: number): Promise<Sweep
         createdAt: at.toISOString(),
       });
     }
-    ledger.seedState({ table: name, policy: POLICY, lastBackupAt: new Date(start - day).toISOString(), lastAttemptStatus: 'succeeded', lastAttemptAt: new Date(start - day).toISOString() });
+    const last = new Date(start - interval).toISOString();
+    ledger.seedState({
+      table: name,
+      policy: POLICY,
+      lastBackupAt: last,
+      lastAttemptStatus: 'succeeded',
+      lastAttemptAt: last,
+      lastItemCount: 1000,
+      itemCountAt: snapshotAt,
+      settingsCapturedAt: snapshotAt,
+      policyHash: hash,
+    });
   }
 
-  const policy: Policy = parsePolicy({ retention: { keepLast: KEEP } });
   const policies: PolicySource = {
     getPolicy: async () => policy,
     listNames: async () => new Set([POLICY]),
@@ -87,6 +115,8 @@ export async function runSweep(tables: number, timeScale: number): Promise<Sweep
   const counter = new CallCounter();
   const scaledRates = Object.fromEntries(Object.entries(ACCOUNT_RATES).map(([k, v]) => [k, v * timeScale]));
   const clients = createClients({ region: 'us-east-1', counter, limits: new RateLimits(scaledRates), requestHandler: sim.handler, maxAttempts: 10 });
+  const autoscaling = new ApplicationAutoScalingClient({ region: 'us-east-1', requestHandler: sim.handler, maxAttempts: 10 });
+  const upkeep = benchUpkeep(settingsClients(clients, { autoscaling }), ledger);
   const clock: Clock = { now: () => new Date(start + (Date.now() - start) * timeScale) };
 
   // No forced GC: --expose-gc made V8's collector pathologically slow under this load.
@@ -105,6 +135,7 @@ export async function runSweep(tables: number, timeScale: number): Promise<Sweep
       backups: new BackupsAdapter(clients.dynamodb),
       ledger,
       clock,
+      upkeep,
     },
     { policy: POLICY, trigger: 'manual', slot: manualSlot(new Date()), requestedAt: new Date().toISOString() },
     { concurrency: 64, retryDelayMs: 1000 / timeScale },
@@ -135,6 +166,7 @@ export async function runSweep(tables: number, timeScale: number): Promise<Sweep
   const beyondAws = (totalAws - throttled - irreducible) / tables;
   const simSeconds = sim.simMs(wallMs) / 1000;
   return {
+    cadence,
     tables,
     wallSeconds: wallMs / 1000,
     simSeconds,
@@ -154,5 +186,24 @@ export async function runSweep(tables: number, timeScale: number): Promise<Sweep
     peakRssMiB: peakRss / 2 ** 20,
     baseRssMiB: baseRss / 2 ** 20,
     heapGrowthMiB: heapGrowth / 2 ** 20,
+  };
+}
+
+/**
+ * The worker's upkeep as tableUpkeep wires it, over the simulated AWS, with the in-memory ledger
+ * standing in for the ledger's snapshot, state and change-counter writes.
+ */
+function benchUpkeep(clients: SettingsClients, ledger: MemoryLedger): TableUpkeep {
+  return {
+    markChangesBaseline: async () => {
+      ledger.writes++; // a conditional UpdateItem on the change counter
+    },
+    ensurePitr: (table, days, known) => ensurePitr(clients.dynamodb, table, days, { before: known }),
+    snapshotSettings: async (table, policy, now) => {
+      const { facts } = await captureSettingsAndFacts(clients, table, now);
+      ledger.writes += 2; // putSettingsSnapshot, markSettingsCaptured
+      ledger.seedState({ ...(ledger.states.get(`${table}|${policy}`) ?? { table, policy }), settingsCapturedAt: now.toISOString() });
+      return facts;
+    },
   };
 }
