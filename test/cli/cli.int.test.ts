@@ -119,6 +119,37 @@ describe('ddb-backup CLI (spawned) against moto', () => {
     expect(human.stdout).toContain(b);
   });
 
+  it('steady state over 20 tables: per table one CreateBackup and one DeleteBackup, and no DescribeTable, ListBackups or PITR read of its own', async () => {
+    // Prepare: 20 tables (a fleet run: one account-wide listing), keep the last backup only.
+    await putPolicyRaw(env, 'steady', JSON.stringify({ schedule: 'rate(1 hour)', retention: { keepLast: 1 }, pointInTimeRecovery: { enabled: true } }));
+    const tables = await Promise.all(Array.from({ length: 20 }, async () => createTable(env, uniqueName('cli-steady'), 'steady')));
+    expect(tables).toHaveLength(20);
+
+    // Act: the first run also takes each table's daily settings snapshot. Retention counts a
+    // backup once a listing has seen it AVAILABLE, so the third run is the first steady one.
+    const first = await cli(env, ['run', '--policy', 'steady', '--json']);
+    await cli(env, ['run', '--policy', 'steady', '--json']);
+    const second = await cli(env, ['run', '--policy', 'steady', '--json']);
+
+    // Assess
+    type Calls = { calls: Record<string, number>; results: { status: string }[] };
+    const run1 = JSON.parse(first.stdout) as Calls;
+    const run2 = JSON.parse(second.stdout) as Calls;
+    expect(run1.results.filter((r) => r.status === 'backed-up')).toHaveLength(20);
+    expect(run1.calls).toMatchObject({ CreateBackup: 20, DescribeTable: 20, DescribeTimeToLive: 20, DescribeContinuousBackups: 20 });
+    expect(run2.results.filter((r) => r.status === 'backed-up')).toHaveLength(20);
+    expect(run2.calls).toMatchObject({ CreateBackup: 20, DeleteBackup: 20, GetResources: 1 });
+    expect(run2.calls.ListBackups ?? 0).toBeLessThanOrEqual(1); // moto answers in one page
+    for (const api of ['DescribeTable', 'DescribeContinuousBackups', 'DescribeTimeToLive', 'ListTagsOfResource', 'DescribeBackup']) {
+      expect([api, run2.calls[api] ?? 0]).toEqual([api, 0]);
+    }
+    // The ledger still records each backup's item count, with when DynamoDB reported it.
+    const list = JSON.parse((await cli(env, ['backups', 'list', '--json'])).stdout) as { backups: { table: string; itemCount?: number; itemCountAt?: string; createdAt?: string }[] };
+    const ours = list.backups.filter((b) => b.table.startsWith('cli-steady'));
+    expect(ours.length).toBeGreaterThanOrEqual(40);
+    for (const b of ours) expect(b).toMatchObject({ itemCount: 3, itemCountAt: expect.any(String) });
+  });
+
   it('run --dry-run creates nothing', async () => {
     // Prepare
     await putPolicyRaw(env, 'dry', JSON.stringify({ schedule: 'rate(1 day)' }));
