@@ -110,7 +110,8 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
     await deps.ledger.recordBackup(job, {
       ...created,
       policyHash: effective.hash,
-      sizeBytes: facts.sizeBytes ?? created.sizeBytes,
+      // The size is the size probe's growth baseline: never let a missing figure reset it to 0.
+      sizeBytes: facts.sizeBytes ?? created.sizeBytes ?? state?.lastSizeBytes,
       ...(facts.itemCount !== undefined ? { itemCount: facts.itemCount, itemCountAt: facts.at } : {}),
     });
     log.info('backed up', { ...ctx, backupArn: created.backupArn, backupName: created.backupName });

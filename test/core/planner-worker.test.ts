@@ -646,6 +646,21 @@ describe('processJob: table facts for the ledger', () => {
     expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ itemCount: 42, itemCountAt: at(5 * HOUR), sizeBytes: 900 }));
   });
 
+  it('keeps the last size when neither DescribeTable nor CreateBackup gave one, so the size baseline never drops to 0', async () => {
+    // Prepare
+    const w = world();
+    jest.spyOn(w.backups, 'createBackup').mockImplementation(async (table, name) => {
+      const { sizeBytes: _dropped, ...rest } = await FakeBackups.prototype.createBackup.call(w.backups, table, name);
+      return rest;
+    });
+    w.ledger.states.set('orders|daily', { table: 'orders', policy: 'daily', lastSizeBytes: 123_456, lastItemCount: 42, itemCountAt: at(HOUR), settingsCapturedAt: at(HOUR) });
+    // Act
+    await processJob(w.worker, job('orders'));
+    // Assess
+    expect(w.backups.describeCalls).toBe(0);
+    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ sizeBytes: 123_456, itemCount: 42 }));
+  });
+
   it('reads the table once when the item count is older than TABLE_FACTS_MAX_AGE_MS', async () => {
     // Prepare
     const w = world();
