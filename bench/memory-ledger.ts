@@ -59,8 +59,7 @@ export class MemoryLedger implements LedgerPort {
       lastBackupArn: b.backupArn,
       lastSizeBytes: b.sizeBytes,
       lastItemCount: b.itemCount,
-      itemCountAt: b.itemCountAt,
-      policyHash: b.policyHash,
+      itemCountAt: b.itemCount === undefined ? undefined : (b.itemCountAt ?? b.createdAt),
       lastAttemptAt: b.createdAt,
       lastAttemptStatus: 'succeeded',
     });
@@ -70,6 +69,12 @@ export class MemoryLedger implements LedgerPort {
     this.writes++;
     const key = `${job.table}|${job.policy}`;
     this.states.set(key, { ...(this.states.get(key) ?? { table: job.table, policy: job.policy }), lastAttemptAt: now.toISOString(), lastAttemptStatus: 'failed', lastError: error });
+  }
+
+  async markPitrChecked(table: string, policy: string, policyHash: string, at: Date): Promise<void> {
+    this.writes++;
+    const key = `${table}|${policy}`;
+    this.states.set(key, { ...(this.states.get(key) ?? { table, policy }), pitrCheckedAt: at.toISOString(), pitrCheckedHash: policyHash });
   }
 
   async getState(table: string, policy: string): Promise<TableState | undefined> {

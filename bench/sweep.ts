@@ -103,7 +103,8 @@ export async function runSweep(tables: number, timeScale: number, cadence: Caden
       lastItemCount: 1000,
       itemCountAt: snapshotAt,
       settingsCapturedAt: snapshotAt,
-      policyHash: hash,
+      pitrCheckedAt: snapshotAt,
+      pitrCheckedHash: hash,
     });
   }
 
@@ -201,8 +202,10 @@ function benchUpkeep(clients: SettingsClients, ledger: MemoryLedger): TableUpkee
     ensurePitr: (table, days, known) => ensurePitr(clients.dynamodb, table, days, { before: known }),
     snapshotSettings: async (table, policy, now) => {
       const { facts } = await captureSettingsAndFacts(clients, table, now);
-      ledger.writes += 2; // putSettingsSnapshot, markSettingsCaptured
-      ledger.seedState({ ...(ledger.states.get(`${table}|${policy}`) ?? { table, policy }), settingsCapturedAt: now.toISOString() });
+      if (facts.status === 'ACTIVE') {
+        ledger.writes += 2; // putSettingsSnapshot, markSettingsCaptured
+        ledger.seedState({ ...(ledger.states.get(`${table}|${policy}`) ?? { table, policy }), settingsCapturedAt: now.toISOString() });
+      }
       return facts;
     },
   };

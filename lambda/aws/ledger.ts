@@ -164,13 +164,12 @@ export class Ledger implements LedgerPort, RunLedger {
   }
 
   /** Records a created backup and moves the (table, policy) state forward, atomically. */
-  async recordBackup(
-    job: BackupJob,
-    backup: RecordedBackup,
-  ): Promise<void> {
+  async recordBackup(job: BackupJob, backup: RecordedBackup): Promise<void> {
     const status: LedgerStatus = backup.status === 'AVAILABLE' ? 'AVAILABLE' : 'CREATING';
-    // When DynamoDB reported the item count; absent (legacy callers), it is taken as now.
-    const itemCountAt = backup.itemCountAt ?? backup.createdAt;
+    // The item count, with when DynamoDB reported it, only when there is one: a missing count
+    // must not pass for a fresh 0 that the worker would reuse for a day.
+    const counted = backup.itemCount !== undefined;
+    const items = counted ? { ':items': backup.itemCount, ':itemsAt': backup.itemCountAt ?? backup.createdAt } : {};
     await this.call(() => this.doc.send(
       new TransactWriteCommand({
         TransactItems: [
@@ -178,8 +177,7 @@ export class Ledger implements LedgerPort, RunLedger {
             Update: {
               TableName: this.tableName,
               Key: { pk: tablePk(job.table), sk: backupSk(job.policy, job.slot) },
-              UpdateExpression:
-                'SET #s = :status, backupArn = :arn, backupName = :name, createdAt = :created, sizeBytes = :size, itemCount = :items, itemCountAt = :itemsAt REMOVE #e',
+              UpdateExpression: `SET #s = :status, backupArn = :arn, backupName = :name, createdAt = :created, sizeBytes = :size${counted ? ', itemCount = :items, itemCountAt = :itemsAt' : ''} REMOVE #e`,
               ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
               ExpressionAttributeValues: {
                 ':status': status,
@@ -187,8 +185,7 @@ export class Ledger implements LedgerPort, RunLedger {
                 ':name': backup.backupName,
                 ':created': backup.createdAt,
                 ':size': backup.sizeBytes ?? 0,
-                ':items': backup.itemCount ?? 0,
-                ':itemsAt': itemCountAt,
+                ...items,
               },
             },
           },
@@ -197,7 +194,8 @@ export class Ledger implements LedgerPort, RunLedger {
               TableName: this.tableName,
               Key: { pk: tablePk(job.table), sk: stateSk(job.policy) },
               UpdateExpression:
-                `SET #t = :table, policy = :policy, lastBackupAt = :created, lastBackupArn = :arn, lastSizeBytes = :size, lastItemCount = :items, itemCountAt = :itemsAt, lastAttemptAt = :created, lastAttemptStatus = :ok${backup.policyHash ? ', policyHash = :hash' : ''} REMOVE lastError`,
+                'SET #t = :table, policy = :policy, lastBackupAt = :created, lastBackupArn = :arn, lastSizeBytes = :size, lastAttemptAt = :created, lastAttemptStatus = :ok' +
+                (counted ? ', lastItemCount = :items, itemCountAt = :itemsAt REMOVE lastError' : ' REMOVE lastError, lastItemCount, itemCountAt'),
               ExpressionAttributeNames: { '#t': 'table' },
               ExpressionAttributeValues: {
                 ':table': job.table,
@@ -205,10 +203,8 @@ export class Ledger implements LedgerPort, RunLedger {
                 ':created': backup.createdAt,
                 ':arn': backup.backupArn,
                 ':size': backup.sizeBytes ?? 0,
-                ':items': backup.itemCount ?? 0,
-                ':itemsAt': itemCountAt,
                 ':ok': 'succeeded',
-                ...(backup.policyHash ? { ':hash': backup.policyHash } : {}),
+                ...items,
               },
             },
           },
@@ -454,6 +450,20 @@ export class Ledger implements LedgerPort, RunLedger {
     ));
     const item = out.Item as { settings?: TableSettings; capturedAt?: string } | undefined;
     return item?.settings ? { settings: item.settings, capturedAt: item.capturedAt ?? item.settings.capturedAt } : undefined;
+  }
+
+  /** Notes on the (table, policy) state that PITR was checked against the policy with this hash. */
+  async markPitrChecked(table: string, policy: string, policyHash: string, at: Date): Promise<void> {
+    await this.call(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: tablePk(table), sk: stateSk(policy) },
+          UpdateExpression: 'SET pitrCheckedAt = :at, pitrCheckedHash = :hash',
+          ExpressionAttributeValues: { ':at': at.toISOString(), ':hash': policyHash },
+        }),
+      ),
+    );
   }
 
   /** Notes on the (table, policy) state when the settings were captured, so it happens daily at most. */

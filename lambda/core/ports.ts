@@ -108,8 +108,9 @@ export interface TableState {
   readonly pruneFrozenUntil?: string;
   /** When the table's settings were last captured for restore fidelity. */
   readonly settingsCapturedAt?: string;
-  /** The effective policy's hash at the last backup. */
-  readonly policyHash?: string;
+  /** When PITR was last checked against the policy, and the policy's hash then. */
+  readonly pitrCheckedAt?: string;
+  readonly pitrCheckedHash?: string;
 }
 
 /**
@@ -130,8 +131,6 @@ export interface TableUpkeep {
 export type RecordedBackup = CreatedBackup & {
   readonly itemCount?: number;
   readonly itemCountAt?: string;
-  /** The effective policy's hash, kept on the state so upkeep can tell a policy change. */
-  readonly policyHash?: string;
 };
 
 export type LedgerRecordLike = Pick<LedgerBackupRecord, 'status'> & Partial<Pick<LedgerBackupRecord, 'backupArn' | 'claimedAt'>>;
@@ -141,6 +140,8 @@ export interface LedgerPort {
   recordBackup(job: BackupJob, backup: RecordedBackup): Promise<void>;
   recordFailure(job: BackupJob, error: string, now: Date): Promise<void>;
   getState(table: string, policy: string): Promise<TableState | undefined>;
+  /** Notes on the (table, policy) state that PITR was checked against the policy with this hash. */
+  markPitrChecked?(table: string, policy: string, policyHash: string, at: Date): Promise<void>;
   /** Every backup record of a table (all policies); every page. */
   listBackupRecords(table: string): Promise<LedgerBackupRecord[]>;
   /** Moves a record's status (AVAILABLE after creation, DELETED when pruned or vanished). */

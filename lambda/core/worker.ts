@@ -15,7 +15,12 @@ export interface WorkerDeps {
   readonly clock: Clock;
   readonly log?: Log;
   readonly upkeep?: TableUpkeep;
+  /** How long the settings snapshot may hold up a backup (default SNAPSHOT_DEADLINE_MS). */
+  readonly snapshotDeadlineMs?: number;
 }
+
+/** A settings snapshot taken before CreateBackup gives up waiting after this long. */
+export const SNAPSHOT_DEADLINE_MS = 10_000;
 
 /** A table's settings are captured for restore fidelity at most this often. */
 export const SETTINGS_SNAPSHOT_EVERY_MS = 24 * 3_600_000;
@@ -96,7 +101,7 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
   }
 
   try {
-    const facts = await tableFacts(deps, job, state, now);
+    const facts = await tableFacts(deps, job, effective, state, now);
     if (facts.status && TRANSIENT_TABLE_STATES.has(facts.status)) {
       throw new RetryableError(`table ${job.table} is ${facts.status}`);
     }
@@ -109,9 +114,8 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
     const created = await deps.backups.createBackup(job.table, name);
     await deps.ledger.recordBackup(job, {
       ...created,
-      policyHash: effective.hash,
-      // The size is the size probe's growth baseline: never let a missing figure reset it to 0.
-      sizeBytes: facts.sizeBytes ?? created.sizeBytes ?? state?.lastSizeBytes,
+      // Never let a missing figure (or a CREATING backup's 0) record a size of 0.
+      sizeBytes: facts.sizeBytes ?? positive(created.sizeBytes) ?? state?.lastSizeBytes,
       ...(facts.itemCount !== undefined ? { itemCount: facts.itemCount, itemCountAt: facts.at } : {}),
     });
     log.info('backed up', { ...ctx, backupArn: created.backupArn, backupName: created.backupName });
@@ -206,13 +210,21 @@ async function upkeepAfterBackup(
   };
   // The backup covers every change counted so far: later ones count toward the next.
   await step('change baseline', upkeep.markChangesBaseline && (() => upkeep.markChangesBaseline!(job.table, now)));
-  // PITR is checked with the daily snapshot, and at once when the policy changed (a new hash):
-  // a steady-state backup spends no DescribeContinuousBackups.
+  // PITR is checked once a day, and at once when the policy changed (a new hash); the mark is
+  // written only after a check succeeded, so a failed one is tried again at the next backup.
+  // A steady-state backup spends no DescribeContinuousBackups.
   const pitr = effective.policy.pointInTimeRecovery;
-  if (pitr?.enabled && (snapshotDue(state, now) || state?.policyHash !== effective.hash)) {
-    await step('PITR', upkeep.ensurePitr && (() => upkeep.ensurePitr!(job.table, pitr.recoveryPeriodDays, facts.pitr)));
+  const checkedAt = state?.pitrCheckedAt ? new Date(state.pitrCheckedAt).getTime() : Number.NaN;
+  const pitrDue = !(now.getTime() - checkedAt < SETTINGS_SNAPSHOT_EVERY_MS) || state?.pitrCheckedHash !== effective.hash;
+  if (pitr?.enabled && pitrDue && upkeep.ensurePitr) {
+    await step('PITR', async () => {
+      await upkeep.ensurePitr!(job.table, pitr.recoveryPeriodDays, facts.pitr);
+      await deps.ledger.markPitrChecked?.(job.table, job.policy, effective.hash, now);
+    });
   }
 }
+
+const positive = (n: number | undefined): number | undefined => (n !== undefined && n > 0 ? n : undefined);
 
 interface BackupFacts {
   /** Set only when read just now; cached facts leave the status to CreateBackup. */
@@ -231,28 +243,47 @@ function snapshotDue(state: TableState | undefined, now: Date): boolean {
 
 /**
  * The table's size and item count for the ledger, at the least cost:
- *  - when the daily settings snapshot is due, it is taken now (before CreateBackup) and its
- *    DescribeTable supplies them;
- *  - otherwise the item count the state recorded, while younger than TABLE_FACTS_MAX_AGE_MS (the
- *    size then comes from CreateBackup's BackupSizeBytes, DynamoDB's same six-hourly figure);
- *  - otherwise (a first backup, a failed snapshot, no upkeep) one DescribeTable.
+ *  - when the daily settings snapshot is due, it is taken now (before CreateBackup, within
+ *    SNAPSHOT_DEADLINE_MS) and its DescribeTable supplies them;
+ *  - otherwise, for a policy without a size trigger, the item count the state recorded while
+ *    younger than TABLE_FACTS_MAX_AGE_MS (the size then comes from CreateBackup's BackupSizeBytes
+ *    or, failing that, the last recorded one);
+ *  - otherwise one DescribeTable: a first backup, a failed or slow snapshot, no upkeep, or a size
+ *    policy, whose backup's size is the size probe's next baseline and must be current.
  * A failed snapshot never fails the backup.
  */
-async function tableFacts(deps: WorkerDeps, job: BackupJob, state: TableState | undefined, now: Date): Promise<BackupFacts> {
+async function tableFacts(
+  deps: WorkerDeps,
+  job: BackupJob,
+  effective: EffectivePolicy,
+  state: TableState | undefined,
+  now: Date,
+): Promise<BackupFacts> {
   const log = deps.log ?? silentLog;
   const at = now.toISOString();
-  const snapshot = deps.upkeep?.snapshotSettings;
-  if (snapshot && snapshotDue(state, now)) {
+  const upkeep = deps.upkeep;
+  if (upkeep?.snapshotSettings && snapshotDue(state, now)) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = deps.snapshotDeadlineMs ?? SNAPSHOT_DEADLINE_MS;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), deadline);
+    });
     try {
-      const f = await snapshot(job.table, job.policy, now);
-      if (f) return { status: f.status, sizeBytes: f.sizeBytes, itemCount: f.itemCount, at, pitr: f.pitr };
+      const f = await Promise.race([upkeep.snapshotSettings(job.table, job.policy, now), timeout]);
+      if (f === 'timeout') {
+        log.warn('settings snapshot before backup is slow; backing up without waiting', { table: job.table, policy: job.policy, deadlineMs: deadline });
+      } else if (f) {
+        return { status: f.status, sizeBytes: f.sizeBytes, itemCount: f.itemCount, at, pitr: f.pitr };
+      }
     } catch (err) {
       if (err instanceof TableNotFoundError) throw err;
       log.warn('settings snapshot before backup failed', { table: job.table, policy: job.policy, error: errorMessage(err) });
+    } finally {
+      clearTimeout(timer);
     }
   }
   const cachedAt = state?.itemCountAt ? new Date(state.itemCountAt).getTime() : Number.NaN;
-  if (state?.lastItemCount !== undefined && now.getTime() - cachedAt < TABLE_FACTS_MAX_AGE_MS) {
+  if (!effective.policy.size && state?.lastItemCount !== undefined && now.getTime() - cachedAt < TABLE_FACTS_MAX_AGE_MS) {
     return { itemCount: state.lastItemCount, at: state.itemCountAt! };
   }
   const f = await deps.backups.describeTable(job.table);

@@ -1,3 +1,4 @@
+import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand } from '@aws-sdk/client-application-auto-scaling';
 /**
  * Fault paths of the real adapters and the worker handler, over SDK clients mocked with
  * aws-sdk-client-mock. Nothing here reaches a network: every client is mocked, and the clients the
@@ -34,6 +35,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { Ledger } from '../../lambda/aws/ledger';
 import { BackupsAdapter } from '../../lambda/aws/backups';
 import { createClients } from '../../lambda/aws/clients';
 import { Notifier } from '../../lambda/aws/notifier';
@@ -55,6 +57,8 @@ const clientConfig = { region: REGION, credentials, endpoint: DEAD_END, maxAttem
 
 const ddbMock = mockClient(DynamoDBClient);
 const docMock = mockClient(DynamoDBDocumentClient);
+// The worker's settings snapshot reads auto scaling: answer it here, never from AWS.
+const asMock = mockClient(ApplicationAutoScalingClient);
 const taggingMock = mockClient(ResourceGroupsTaggingAPIClient);
 const ssmMock = mockClient(SSMClient);
 const snsMock = mockClient(SNSClient);
@@ -65,6 +69,7 @@ const meta = { $metadata: {} };
 beforeEach(() => {
   ddbMock.reset();
   docMock.reset();
+  asMock.reset();
   taggingMock.reset();
   ssmMock.reset();
   snsMock.reset();
@@ -74,6 +79,7 @@ beforeEach(() => {
 afterAll(() => {
   ddbMock.restore();
   docMock.restore();
+  asMock.restore();
   taggingMock.restore();
   ssmMock.restore();
   snsMock.restore();
@@ -632,6 +638,36 @@ describe('Notifier', () => {
 // Worker handler: SQS redelivery, the last receive and the DLQ
 // ---------------------------------------------------------------------------------------------
 
+describe('Ledger.recordBackup', () => {
+  const job = { table: 'orders', policy: 'daily', slot: 's', trigger: 'schedule', requestedAt: '2026-11-24T03:00:00.000Z', runId: 'r' } as const;
+  const created = { backupArn: 'arn:b', backupName: 'n', status: 'CREATING', createdAt: '2026-11-24T03:00:05.000Z', sizeBytes: 10 };
+  const updates = () => docMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!.map((i) => i.Update!);
+
+  it('records the item count with when DynamoDB reported it, on the backup and the state', async () => {
+    // Prepare
+    docMock.on(TransactWriteCommand).resolves({});
+    // Act
+    await new Ledger(new DynamoDBClient(clientConfig), 'ledger').recordBackup(job, { ...created, itemCount: 7, itemCountAt: '2026-11-24T01:00:00.000Z' });
+    // Assess
+    const [record, state] = updates();
+    expect(record.UpdateExpression).toContain('itemCount = :items, itemCountAt = :itemsAt');
+    expect(state.UpdateExpression).toContain('lastItemCount = :items, itemCountAt = :itemsAt');
+    expect(record.ExpressionAttributeValues).toMatchObject({ ':items': 7, ':itemsAt': '2026-11-24T01:00:00.000Z' });
+  });
+
+  it('records no item count when there is none, and drops the cached one so it is not reused as a fresh 0', async () => {
+    // Prepare
+    docMock.on(TransactWriteCommand).resolves({});
+    // Act
+    await new Ledger(new DynamoDBClient(clientConfig), 'ledger').recordBackup(job, created);
+    // Assess
+    const [record, state] = updates();
+    expect(record.UpdateExpression).not.toContain('itemCount');
+    expect(state.UpdateExpression).toContain('REMOVE lastError, lastItemCount, itemCountAt');
+    expect(record.ExpressionAttributeValues).not.toHaveProperty(':items');
+  });
+});
+
 describe('worker handler', () => {
   type HandlerModule = typeof import('../../lambda/handlers/worker.handler');
   let mod: HandlerModule;
@@ -718,6 +754,7 @@ describe('worker handler', () => {
     ddbMock.on(DescribeTableCommand).resolves({ Table: { TableName: 'orders', TableStatus: 'ACTIVE', TableSizeBytes: 10, ItemCount: 1 } });
     ddbMock.on(ListBackupsCommand).resolves({ BackupSummaries: [] });
     snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    asMock.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] });
   }
 
   /** Matches the run-result write: a Put of the job's RESULT row plus the run's counter. */

@@ -166,8 +166,11 @@ class FakeLedger implements LedgerPort {
       lastAttemptStatus: 'succeeded',
       lastItemCount: backup.itemCount,
       itemCountAt: backup.itemCountAt,
-      policyHash: backup.policyHash,
     });
+  });
+  readonly markPitrChecked = jest.fn(async (table: string, policy: string, policyHash: string, at: Date) => {
+    const key = `${table}|${policy}`;
+    this.states.set(key, { ...this.states.get(key), table, policy, pitrCheckedAt: at.toISOString(), pitrCheckedHash: policyHash });
   });
   readonly recordFailure = jest.fn(async (job: BackupJob, error: string, now: Date) => {
     const key = this.key(job);
@@ -735,9 +738,9 @@ describe('processJob: table facts for the ledger', () => {
     w.policies.docs.set('daily', { ...DAILY, pointInTimeRecovery: { enabled: true, recoveryPeriodDays: 14 } });
     const changed = later(4);
     await processJob(changed.deps, changed.job);
-    const nextDay = later(25);
+    const nextDay = later(29); // a day after the last check
     await processJob(nextDay.deps, nextDay.job);
-    // Assess: first (snapshot due), changed (new hash), next day (snapshot due); not the second.
+    // Assess: first (never checked), changed (new hash), next day; not the second.
     // With a snapshot, PITR as it read it is passed on, so the check reads nothing again.
     const read = { enabled: true, recoveryPeriodDays: 7 };
     expect(jest.mocked(upkeep.ensurePitr).mock.calls).toEqual([
@@ -746,6 +749,49 @@ describe('processJob: table facts for the ledger', () => {
       ['orders', 14, read],
     ]);
     expect(upkeep.snapshotSettings).toHaveBeenCalledTimes(2);
+  });
+
+  it('tries a failed PITR check again at the next backup, and marks it only once it succeeded', async () => {
+    // Prepare
+    const w = world({ policies: { daily: { ...DAILY, pointInTimeRecovery: { enabled: true } } } });
+    const { upkeep } = upkeepSpy(undefined, w.ledger);
+    jest.mocked(upkeep.ensurePitr).mockRejectedValueOnce(new Error('AccessDeniedException: UpdateContinuousBackups'));
+    const log = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+    // Act
+    for (const hours of [0, 2, 4]) {
+      const t = new Date(NOW.getTime() + hours * HOUR);
+      const r = await processJob({ ...w.worker, upkeep, log, clock: { now: () => t } }, job('orders', { slot: `schedule:${t.toISOString()}` }));
+      expect(r.status).toBe('backed-up');
+    }
+    // Assess
+    expect(upkeep.ensurePitr).toHaveBeenCalledTimes(2);
+    expect(w.ledger.markPitrChecked).toHaveBeenCalledTimes(1);
+    expect(log.warn).toHaveBeenCalledWith('PITR after backup failed', expect.objectContaining({ error: 'AccessDeniedException: UpdateContinuousBackups' }));
+  });
+
+  it('does not let a slow snapshot hold up the backup: past the deadline it reads the table and backs up', async () => {
+    // Prepare
+    const w = world();
+    const { upkeep } = upkeepSpy();
+    jest.mocked(upkeep.snapshotSettings).mockImplementationOnce(() => new Promise(() => undefined));
+    const log = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+    // Act
+    const result = await processJob({ ...w.worker, upkeep, log, snapshotDeadlineMs: 20 }, job('orders'));
+    // Assess
+    expect(result.status).toBe('backed-up');
+    expect(w.backups.describeCalls).toBe(1);
+    expect(log.warn).toHaveBeenCalledWith('settings snapshot before backup is slow; backing up without waiting', expect.objectContaining({ deadlineMs: 20 }));
+  });
+
+  it('reads the table at every backup of a size policy, whose size is the next growth baseline', async () => {
+    // Prepare
+    const w = world({ policies: { daily: { ...DAILY, size: { growthBytes: 1_000_000 } } } });
+    w.ledger.states.set('orders|daily', { table: 'orders', policy: 'daily', lastSizeBytes: 1, lastItemCount: 42, itemCountAt: at(HOUR), settingsCapturedAt: at(HOUR) });
+    // Act
+    await processJob(w.worker, job('orders'));
+    // Assess
+    expect(w.backups.describeCalls).toBe(1);
+    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ sizeBytes: 1000, itemCount: 10 }));
   });
 
   it('over a day of hourly backups, reads the table once: the first backup, then the cached count', async () => {
