@@ -1,10 +1,10 @@
-import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { createClients } from '../lambda/aws/clients';
 import { CallCounter, RateLimits } from '../lambda/aws/limits';
 import { buildService, configFromEnv } from '../lambda/aws/service';
 import { DEFAULTS } from '../lambda/env';
 import { buildStreamDeps, processStreamBatch } from '../lambda/handlers/stream.handler';
 import { SimulatedAws } from './sim';
+import { streamBatch } from '../test/support/stream-event';
 
 /**
  * Stream handler throughput: one batch of 10,000 records over 10 tables through the real handler
@@ -22,25 +22,6 @@ export interface StreamResult {
   readonly calls: Record<string, number>;
 }
 
-const EVENTS = ['INSERT', 'MODIFY', 'REMOVE'] as const;
-
-function makeBatch(tables: string[], perTable: number): DynamoDBStreamEvent {
-  const Records: DynamoDBRecord[] = [];
-  let seq = 1;
-  for (let i = 0; i < perTable; i++) {
-    for (const t of tables) {
-      Records.push({
-        eventID: String(seq),
-        eventName: EVENTS[i % 3],
-        eventSource: 'aws:dynamodb',
-        eventSourceARN: `arn:aws:dynamodb:us-east-1:123456789012:table/${t}/stream/2026-11-24T00:00:00.000`,
-        awsRegion: 'us-east-1',
-        dynamodb: { SequenceNumber: String(seq++), Keys: { pk: { S: `k${i}` } }, StreamViewType: 'KEYS_ONLY' },
-      });
-    }
-  }
-  return { Records };
-}
 
 export async function runStream(records = 10_000, tableCount = 10): Promise<StreamResult> {
   process.env.AWS_ACCESS_KEY_ID ??= 'bench';
@@ -60,9 +41,9 @@ export async function runStream(records = 10_000, tableCount = 10): Promise<Stre
     cacheSeconds: 300,
   });
   const deps = buildStreamDeps(svc, {});
-  const event = makeBatch(tables, records / tableCount);
+  const event = streamBatch(tables, records / tableCount);
   // Warm the tag and policy caches, as a running function has them, then measure a fresh batch.
-  await processStreamBatch(makeBatch(tables, 1), undefined, deps);
+  await processStreamBatch(streamBatch(tables, 1), undefined, deps);
   sim.calls.clear();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();

@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChangeCounts, CounterSnapshot, StormCounts, StormWindow } from '../core/changes';
 import type { ChangeCounterPort } from '../core/stream-trigger';
-import { isConditionFailure, withRetryable } from './errors';
+import { conditionHeld, isConditionFailure, withRetryable } from './errors';
 
 /**
  * The change counter in the ledger table, one item per table:
@@ -188,8 +188,8 @@ export class ChangeCounter implements ChangeCounterPort {
   }
 
   async claimStorm(table: string, window: StormWindow, now: Date): Promise<boolean> {
-    try {
-      await this.call(() =>
+    return conditionHeld(() =>
+      this.call(() =>
         this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -200,17 +200,13 @@ export class ChangeCounter implements ChangeCounterPort {
             ExpressionAttributeValues: { ':k': window.index, ':prev': window.index - 1, ':now': now.toISOString() },
           }),
         ),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   async releaseStorm(table: string, window: StormWindow): Promise<void> {
-    try {
-      await this.call(() =>
+    await conditionHeld(() =>
+      this.call(() =>
         this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -221,16 +217,15 @@ export class ChangeCounter implements ChangeCounterPort {
             ExpressionAttributeValues: { ':k': window.index },
           }),
         ),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
+      ),
+    );
   }
 
   async freezePruning(table: string, policies: readonly string[], until: Date): Promise<void> {
     for (const policy of policies) {
-      try {
-        await this.call(() =>
+      // A condition that does not hold: frozen until later already.
+      await conditionHeld(() =>
+        this.call(() =>
           this.doc.send(
             new UpdateCommand({
               TableName: this.tableName,
@@ -241,10 +236,8 @@ export class ChangeCounter implements ChangeCounterPort {
               ExpressionAttributeValues: { ':u': until.toISOString(), ':table': table, ':policy': policy },
             }),
           ),
-        );
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err; // frozen until later already
-      }
+        ),
+      );
     }
   }
 }

@@ -58,6 +58,20 @@ export async function withRetryable<T>(what: string, fn: () => Promise<T>): Prom
 }
 
 /**
+ * Runs a conditional write: true when it was written, false when its condition did not hold.
+ * Every other error passes through.
+ */
+export async function conditionHeld(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+/**
  * A conditional write that lost its condition. A transaction counts only when every cancellation
  * reason is a condition (a TransactionConflict is a race to retry, not a duplicate).
  */

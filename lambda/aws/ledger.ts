@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { BackupJob, JobResult } from '../core/jobs';
 import type { RunHeader, RunLedger } from '../core/runs';
-import { isConditionFailure, withRetryable } from './errors';
+import { conditionHeld, isConditionFailure, withRetryable } from './errors';
 import type { LedgerBackupRecord, LedgerPort, LedgerStatus, RecordedBackup, TableState } from '../core/ports';
 import type { TableSettings } from '../core/restore';
 
@@ -317,16 +317,14 @@ export class Ledger implements LedgerPort, RunLedger {
 
   /** Written by the planner before it enqueues the run's jobs. */
   async startRun(header: Omit<RunHeader, 'completed' | 'notifiedAt'>, now: Date): Promise<void> {
-    await this.call(() => this.doc.send(
+    // A condition that does not hold: the same tick delivered twice; the first header stands.
+    await conditionHeld(() => this.call(() => this.doc.send(
       new PutCommand({
         TableName: this.tableName,
         Item: { pk: runPk(header.runId), sk: 'RUN', ...header, completed: 0, expiresAt: ttl(now, RUN_TTL_DAYS) },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
-    )).catch((err: unknown) => {
-      // The same scheduled tick delivered twice: the first planner's header stands.
-      if (!isConditionFailure(err)) throw err;
-    });
+    )));
   }
 
   /**
@@ -387,21 +385,15 @@ export class Ledger implements LedgerPort, RunLedger {
 
   /** Exactly one caller wins the right to publish a run's summary. */
   async claimRunNotification(runId: string, now: Date): Promise<boolean> {
-    try {
-      await this.call(() => this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: runPk(runId), sk: 'RUN' },
-          UpdateExpression: 'SET notifiedAt = :now',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(notifiedAt)',
-          ExpressionAttributeValues: { ':now': now.toISOString() },
-        }),
-      ));
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return conditionHeld(() => this.call(() => this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: runPk(runId), sk: 'RUN' },
+        UpdateExpression: 'SET notifiedAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(notifiedAt)',
+        ExpressionAttributeValues: { ':now': now.toISOString() },
+      }),
+    )));
   }
 
   async getRun(runId: string): Promise<RunHeader | undefined> {
@@ -489,22 +481,18 @@ export class Ledger implements LedgerPort, RunLedger {
    * count toward the next. A table without a counter item (no stream counting) is left alone.
    */
   async markChangesBaseline(table: string, now: Date): Promise<'marked' | 'no-counter'> {
-    try {
-      await this.call(() => this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: tablePk(table), sk: 'CHANGES' },
-          UpdateExpression:
-            'SET baselineInserts = if_not_exists(#i, :zero), baselineModifies = if_not_exists(#m, :zero), baselineRemoves = if_not_exists(#r, :zero), baselineAt = :now',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#i': 'inserts', '#m': 'modifies', '#r': 'removes' },
-          ExpressionAttributeValues: { ':zero': 0, ':now': now.toISOString() },
-        }),
-      ));
-      return 'marked';
-    } catch (err) {
-      if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return 'no-counter';
-      throw err;
-    }
+    const marked = await conditionHeld(() => this.call(() => this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: tablePk(table), sk: 'CHANGES' },
+        UpdateExpression:
+          'SET baselineInserts = if_not_exists(#i, :zero), baselineModifies = if_not_exists(#m, :zero), baselineRemoves = if_not_exists(#r, :zero), baselineAt = :now',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#i': 'inserts', '#m': 'modifies', '#r': 'removes' },
+        ExpressionAttributeValues: { ':zero': 0, ':now': now.toISOString() },
+      }),
+    )));
+    return marked ? 'marked' : 'no-counter';
   }
+
 }

@@ -20,7 +20,7 @@ import {
 } from '../core/stream-reconcile';
 import { STREAM_DEFAULTS } from '../env';
 import type { ChangeTopicNotifier } from './change-notifier';
-import { isTableGone, retryableOr } from './errors';
+import { conditionHeld, isTableGone, retryableOr } from './errors';
 
 export interface MappingSettings {
   /** Name or ARN of the stream handler. */
@@ -143,8 +143,9 @@ export class StreamReportPublisher implements StreamReportSink {
       .slice(0, 16);
     if (this.doc && this.ledgerTable) {
       const now = this.now();
-      try {
-        await this.doc.send(
+      const doc = this.doc;
+      const fresh = await conditionHeld(() =>
+        doc.send(
           new PutCommand({
             TableName: this.ledgerTable,
             Item: { pk: 'RECONCILE#streams', sk: 'REPORT', digest, reportedAt: now.toISOString() },
@@ -152,11 +153,9 @@ export class StreamReportPublisher implements StreamReportSink {
             ExpressionAttributeNames: { '#d': 'digest', '#r': 'reportedAt' },
             ExpressionAttributeValues: { ':d': digest, ':old': new Date(now.getTime() - REPEAT_MS).toISOString() },
           }),
-        );
-      } catch (err) {
-        if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false; // same report, recently sent
-        throw err;
-      }
+        ),
+      );
+      if (!fresh) return false; // same report, recently sent
     }
     try {
       await this.notifier.publish(subject, message, 'stream-report');

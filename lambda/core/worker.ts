@@ -214,8 +214,7 @@ async function upkeepAfterBackup(
   // written only after a check succeeded, so a failed one is tried again at the next backup.
   // A steady-state backup spends no DescribeContinuousBackups.
   const pitr = effective.policy.pointInTimeRecovery;
-  const checkedAt = state?.pitrCheckedAt ? new Date(state.pitrCheckedAt).getTime() : Number.NaN;
-  const pitrDue = !(now.getTime() - checkedAt < SETTINGS_SNAPSHOT_EVERY_MS) || state?.pitrCheckedHash !== effective.hash;
+  const pitrDue = olderThan(state?.pitrCheckedAt, SETTINGS_SNAPSHOT_EVERY_MS, now) || state?.pitrCheckedHash !== effective.hash;
   if (pitr?.enabled && pitrDue && upkeep.ensurePitr) {
     await step('PITR', async () => {
       await upkeep.ensurePitr!(job.table, pitr.recoveryPeriodDays, facts.pitr);
@@ -236,9 +235,10 @@ interface BackupFacts {
   readonly pitr?: TableFacts['pitr'];
 }
 
-function snapshotDue(state: TableState | undefined, now: Date): boolean {
-  const last = state?.settingsCapturedAt ? new Date(state.settingsCapturedAt).getTime() : Number.NaN;
-  return !(now.getTime() - last < SETTINGS_SNAPSHOT_EVERY_MS);
+/** True when `at` is absent, unreadable, or at least `ms` before `now`. */
+function olderThan(at: string | undefined, ms: number, now: Date): boolean {
+  const t = at ? new Date(at).getTime() : Number.NaN;
+  return !(now.getTime() - t < ms);
 }
 
 /**
@@ -262,7 +262,7 @@ async function tableFacts(
   const log = deps.log ?? silentLog;
   const at = now.toISOString();
   const upkeep = deps.upkeep;
-  if (upkeep?.snapshotSettings && snapshotDue(state, now)) {
+  if (upkeep?.snapshotSettings && olderThan(state?.settingsCapturedAt, SETTINGS_SNAPSHOT_EVERY_MS, now)) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = deps.snapshotDeadlineMs ?? SNAPSHOT_DEADLINE_MS;
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -282,9 +282,8 @@ async function tableFacts(
       clearTimeout(timer);
     }
   }
-  const cachedAt = state?.itemCountAt ? new Date(state.itemCountAt).getTime() : Number.NaN;
-  if (!effective.policy.size && state?.lastItemCount !== undefined && now.getTime() - cachedAt < TABLE_FACTS_MAX_AGE_MS) {
-    return { itemCount: state.lastItemCount, at: state.itemCountAt! };
+  if (!effective.policy.size && state?.lastItemCount !== undefined && state.itemCountAt && !olderThan(state.itemCountAt, TABLE_FACTS_MAX_AGE_MS, now)) {
+    return { itemCount: state.lastItemCount, at: state.itemCountAt };
   }
   const f = await deps.backups.describeTable(job.table);
   return { status: f.status, sizeBytes: f.sizeBytes, itemCount: f.itemCount, at };

@@ -7,11 +7,11 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createClients } from '../../lambda/aws/clients';
 import { buildService, configFromEnv } from '../../lambda/aws/service';
 import { buildStreamDeps, processStreamBatch } from '../../lambda/handlers/stream.handler';
+import { streamArn, streamBatch } from '../support/stream-event';
 
 const DEAD_END = 'http://127.0.0.1:9';
 const ddbMock = mockClient(DynamoDBClient);
@@ -20,26 +20,6 @@ const ssmMock = mockClient(SSMClient);
 const snsMock = mockClient(SNSClient);
 const sqsMock = mockClient(SQSClient);
 
-const streamArn = (t: string) => `arn:aws:dynamodb:us-east-1:123456789012:table/${t}/stream/2026-11-24T00:00:00.000`;
-const EVENTS = ['INSERT', 'MODIFY', 'REMOVE'] as const;
-
-function batch(tables: string[], perTable: number): DynamoDBStreamEvent {
-  const Records: DynamoDBRecord[] = [];
-  let seq = 1000;
-  for (let i = 0; i < perTable; i++) {
-    for (const t of tables) {
-      Records.push({
-        eventID: String(seq),
-        eventName: EVENTS[i % 3],
-        eventSource: 'aws:dynamodb',
-        eventSourceARN: streamArn(t),
-        awsRegion: 'us-east-1',
-        dynamodb: { SequenceNumber: String(seq++), Keys: { pk: { S: `k${i}` } }, StreamViewType: 'KEYS_ONLY' },
-      });
-    }
-  }
-  return { Records };
-}
 
 function service() {
   const clients = createClients({ endpoint: DEAD_END, region: 'us-east-1', maxAttempts: 1 });
@@ -70,7 +50,7 @@ describe('stream handler: one counter write per table per batch', () => {
   it('counts a 10,000-record batch over 10 tables with exactly 10 counter writes', async () => {
     // Prepare
     const tables = Array.from({ length: 10 }, (_, i) => `table-${i}`);
-    const event = batch(tables, 1000);
+    const event = streamBatch(tables, 1000, 1000);
     const deps = buildStreamDeps(service(), {});
 
     // Act
@@ -100,7 +80,7 @@ describe('stream handler: one counter write per table per batch', () => {
 
   it('reports the records of a table whose counter write failed, and only those', async () => {
     // Prepare
-    const event = batch(['ok-1', 'broken', 'ok-2'], 4);
+    const event = streamBatch(['ok-1', 'broken', 'ok-2'], 4, 1000);
     docMock
       .on(UpdateCommand, { Key: { pk: 'TABLE#broken', sk: 'CHANGES' } })
       .rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
@@ -118,7 +98,7 @@ describe('stream handler: one counter write per table per batch', () => {
 
   it('fails the records without counting them when the table\'s policy cannot be read', async () => {
     // Prepare
-    const event = batch(['t1'], 3);
+    const event = streamBatch(['t1'], 3, 1000);
     ssmMock.on(GetParameterCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const deps = buildStreamDeps(service(), {});
 
