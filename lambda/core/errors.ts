@@ -57,3 +57,13 @@ export class TableNotFoundError extends BackupServiceError {
 
 /** A failure that may pass: throttling, a conflicting backup in progress, an outage. */
 export class RetryableError extends BackupServiceError {}
+
+/** The ledger table does not exist: name it and say how to create it. */
+export class LedgerMissingError extends BackupServiceError {
+  constructor(
+    readonly tableName: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the ledger table "${tableName}" does not exist: deploy the stack, or create it with \`ddb-backup ledger init\``, options);
+  }
+}

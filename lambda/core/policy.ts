@@ -31,6 +31,11 @@ export const RetentionSchema = z
     keepMonthly: count(10000).optional(),
     keepYearly: count(1000).optional(),
     maxAgeDays: z.number().int().min(1).max(36500).optional(),
+    /**
+     * The floor: no prune path ever leaves the table with fewer existing AVAILABLE backups of
+     * this policy than this, whatever the rules say. Absent means 1 (the newest is always kept).
+     */
+    minKeep: z.number().int().min(1).max(10000).optional(),
   })
   .strict();
 
