@@ -9,7 +9,7 @@ import { manualSlot } from '../lambda/core/jobs';
 import { parsePolicy, policyHash, type Policy } from '../lambda/core/policy';
 import type { Clock, PolicySource, TableUpkeep } from '../lambda/core/ports';
 import { runInProcess } from '../lambda/core/run';
-import { MemoryLedger } from './memory-ledger';
+import { MemoryLedger } from '../test/support/memory-ledger';
 import { SimulatedAws, seededBackupName } from './sim';
 
 /**

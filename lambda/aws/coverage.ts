@@ -12,8 +12,6 @@ import {
   type TableFactsForCoverage,
 } from '../core/coverage';
 import { errorMessage } from '../core/errors';
-import { parseBackupName } from '../core/naming';
-import type { BackupInfo } from '../core/ports';
 import { retryableOr } from './errors';
 import { describePitr } from './pitr';
 import type { Service } from './service';
@@ -74,7 +72,6 @@ async function tableFacts(svc: Service, table: string, policyNames: readonly str
     return undefined;
   });
   const ledger = svc.config.ledgerTable ? svc.ledger() : undefined;
-  let listed: BackupInfo[] | undefined;
   const policies: PolicyFacts[] = [];
   for (const name of policyNames) {
     let facts: PolicyFacts = { name };
@@ -86,28 +83,21 @@ async function tableFacts(svc: Service, table: string, policyNames: readonly str
     }
     if (ledger) {
       try {
-        const st = await ledger.getState(table, name);
-        if (st) {
-          facts = {
-            ...facts,
-            ...(st.lastBackupAt ? { lastBackupAt: st.lastBackupAt } : {}),
-            ...(st.lastAttemptStatus ? { lastAttemptStatus: st.lastAttemptStatus } : {}),
-            ...(st.lastError ? { lastError: st.lastError } : {}),
-          };
-        }
+        // The last backup is the newest live ledger record: the service's own, still existing as
+        // far as the ledger knows (a backup deleted by hand is VANISHED once noticed). A backup
+        // merely named like ours never counts.
+        const [st, records] = await Promise.all([ledger.getState(table, name), ledger.listBackupRecords(table, name)]);
+        const newest = records
+          .filter((r) => (r.status === 'AVAILABLE' || r.status === 'CREATING') && r.backupArn && r.createdAt)
+          .sort((x, y) => y.createdAt!.localeCompare(x.createdAt!))[0];
+        facts = {
+          ...facts,
+          ...(newest ? { lastBackupAt: newest.createdAt } : {}),
+          ...(st?.lastAttemptStatus ? { lastAttemptStatus: st.lastAttemptStatus } : {}),
+          ...(st?.lastError ? { lastError: st.lastError } : {}),
+        };
       } catch (err) {
         errors.push(`ledger: ${errorMessage(err)}`);
-      }
-    }
-    if (!facts.lastBackupAt) {
-      try {
-        listed ??= await svc.backups.listBackups(table);
-        const newest = listed
-          .filter((b) => b.status === 'AVAILABLE' && parseBackupName(b.name)?.policy === name)
-          .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
-        if (newest) facts = { ...facts, lastBackupAt: newest.createdAt };
-      } catch (err) {
-        errors.push(`ListBackups: ${errorMessage(err)}`);
       }
     }
     policies.push(facts);

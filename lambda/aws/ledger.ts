@@ -18,7 +18,8 @@ import {
 import type { BackupJob } from '../core/jobs';
 import { conditionHeld, isConditionFailure } from './errors';
 import { RunLedgerStore } from './run-ledger';
-import type { LedgerBackupRecord, LedgerPort, LedgerStatus, RecordedBackup, TableState } from '../core/ports';
+import { ClaimLostError, STALE_CLAIM_MS, cooldownReason } from '../core/claim';
+import type { BackupHold, ClaimOutcome, ClaimRequest, LedgerBackupRecord, LedgerPort, LedgerStatus, RecordedBackup, TableState } from '../core/ports';
 import type { TableSettings } from '../core/restore';
 
 /**
@@ -34,13 +35,20 @@ import type { TableSettings } from '../core/restore';
 export type BackupRecord = LedgerBackupRecord & { readonly pk: string; readonly sk: string };
 export type { LedgerStatus, TableState };
 
-export type ClaimResult = { claimed: true } | { claimed: false; existing: BackupRecord };
-
 const tablePk = (table: string) => `TABLE#${table}`;
 const backupSk = (policy: string, slot: string) => `BACKUP#${policy}#${slot}`;
 const stateSk = (policy: string) => `STATE#${policy}`;
-/** A claim without a backup this old belongs to a worker that died; it may be taken over. */
-export const STALE_CLAIM_MS = 15 * 60_000;
+
+/** The cancellation reason of item `i` of a transaction says its condition failed. */
+function conditionFailedAt(err: unknown, i: number): boolean {
+  const reasons = (err as { CancellationReasons?: { Code?: string }[] })?.CancellationReasons ?? [];
+  return reasons[i]?.Code === 'ConditionalCheckFailed';
+}
+
+/** The ledger table exists but is not a ledger (another key schema): it is left untouched. */
+export class LedgerSchemaError extends Error {
+  override readonly name = 'LedgerSchemaError';
+}
 
 export class Ledger extends RunLedgerStore implements LedgerPort {
   constructor(
@@ -50,13 +58,28 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
     super(DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } }), tableName);
   }
 
-  /** Creates the ledger table where no CDK stack did (`ddb-backup ledger init`). Idempotent. */
+  /**
+   * Creates the ledger table where no CDK stack did (`ddb-backup ledger init`). Idempotent; an
+   * existing table whose key schema is not the ledger's (pk HASH, sk RANGE, both strings) is
+   * refused and left untouched.
+   */
   async init(): Promise<'created' | 'exists'> {
+    let existing;
     try {
-      await this.ddb.send(new DescribeTableCommand({ TableName: this.tableName }));
-      return 'exists';
+      existing = (await this.ddb.send(new DescribeTableCommand({ TableName: this.tableName }))).Table;
     } catch (err) {
       if ((err as { name?: string }).name !== 'ResourceNotFoundException') throw err;
+    }
+    if (existing) {
+      const keys = (existing.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).sort().join(',');
+      const types = new Map((existing.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType]));
+      if (keys !== 'pk:HASH,sk:RANGE' || types.get('pk') !== 'S' || types.get('sk') !== 'S') {
+        const schema = (existing.KeySchema ?? []).map((k) => `${k.AttributeName} ${k.KeyType} (${types.get(k.AttributeName) ?? '?'})`).join(', ');
+        throw new LedgerSchemaError(
+          `table "${this.tableName}" exists but is not a ledger: its key schema is ${schema || 'unknown'}, a ledger needs pk HASH (S), sk RANGE (S); it was left untouched (choose another --ledger-table)`,
+        );
+      }
+      return 'exists';
     }
     await this.ddb.send(
       new CreateTableCommand({
@@ -90,10 +113,18 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
   }
 
   /**
-   * Claims (table, policy, slot). Succeeds when the slot is new, when an earlier attempt failed,
-   * or when an earlier claim is stale (its worker died before creating a backup).
+   * Claims (table, policy, slot) for one attempt, with the cooldown in the same conditional write:
+   *  - a new slot is claimed with a put that holds only if the slot has no record;
+   *  - `takeOver` re-claims a FAILED or stale CLAIMED record of that earlier attempt (the worker
+   *    first looked for the backup its name promised);
+   *  - with a cooldown, the (table, policy) state is updated in the same transaction, on the
+   *    condition that the last backup is old enough and no other slot's claim is live; two runs
+   *    started at once make one backup.
+   * A condition that fails because this attempt's own earlier write landed (an SDK retry after a
+   * timeout) is recognised by the attempt token and counts as claimed.
    */
-  async claim(job: BackupJob, policyHash: string, now: Date): Promise<ClaimResult> {
+  async claim(job: BackupJob, req: ClaimRequest): Promise<ClaimOutcome> {
+    const now = req.now;
     const item: BackupRecord = {
       pk: tablePk(job.table),
       sk: backupSk(job.policy, job.slot),
@@ -105,27 +136,68 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
       requestedAt: job.requestedAt,
       status: 'CLAIMED',
       claimedAt: now.toISOString(),
-      policyHash,
+      policyHash: req.policyHash,
+      attemptId: req.attemptId,
+      backupName: req.backupName,
     };
-    try {
-      await this.call(() => this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression:
-            'attribute_not_exists(pk) OR #s = :failed OR (#s = :claimed AND claimedAt < :stale)',
+    const takeOver = req.takeOver !== undefined;
+    const slotCondition = takeOver
+      ? {
+          ConditionExpression: req.takeOver
+            ? 'attemptId = :old AND (#s = :failed OR (#s = :claimed AND claimedAt < :stale))'
+            : 'attribute_not_exists(attemptId) AND #s = :failed',
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: {
             ':failed': 'FAILED',
-            ':claimed': 'CLAIMED',
-            ':stale': new Date(now.getTime() - STALE_CLAIM_MS).toISOString(),
+            ...(req.takeOver
+              ? { ':old': req.takeOver, ':claimed': 'CLAIMED', ':stale': new Date(now.getTime() - STALE_CLAIM_MS).toISOString() }
+              : {}),
           },
-        }),
-      ));
+        }
+      : { ConditionExpression: 'attribute_not_exists(pk)' };
+    const cooldownMs = (req.minIntervalMinutes ?? 0) * 60_000;
+    try {
+      if (cooldownMs <= 0) {
+        await this.call(() => this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ...slotCondition })));
+      } else {
+        await this.call(() =>
+          this.doc.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                { Put: { TableName: this.tableName, Item: item, ...slotCondition } },
+                {
+                  Update: {
+                    TableName: this.tableName,
+                    Key: { pk: tablePk(job.table), sk: stateSk(job.policy) },
+                    UpdateExpression: 'SET #t = :table, policy = :policy, claimSlot = :slot, claimAt = :now',
+                    ConditionExpression:
+                      '(attribute_not_exists(lastBackupAt) OR lastBackupAt <= :cutoff) AND (attribute_not_exists(claimSlot) OR claimSlot = :slot OR claimAt < :stale)',
+                    ExpressionAttributeNames: { '#t': 'table' },
+                    ExpressionAttributeValues: {
+                      ':table': job.table,
+                      ':policy': job.policy,
+                      ':slot': job.slot,
+                      ':now': now.toISOString(),
+                      ':cutoff': new Date(now.getTime() - cooldownMs).toISOString(),
+                      ':stale': new Date(now.getTime() - STALE_CLAIM_MS).toISOString(),
+                    },
+                  },
+                },
+              ],
+            }),
+          ),
+        );
+      }
       return { claimed: true };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       const existing = await this.getBackupRecord(job.table, job.policy, job.slot);
+      // This attempt's own write landed before a retry of it failed: the claim is ours.
+      if (existing?.attemptId === req.attemptId && existing.status === 'CLAIMED') return { claimed: true };
+      if (cooldownMs > 0 && conditionFailedAt(err, 1) && !conditionFailedAt(err, 0)) {
+        const state = await this.getState(job.table, job.policy);
+        return { claimed: false, cooldown: cooldownReason(state, req.minIntervalMinutes ?? 0, now) };
+      }
       if (!existing) throw err;
       return { claimed: false, existing };
     }
@@ -138,8 +210,11 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
     return out.Item as BackupRecord | undefined;
   }
 
-  /** Records a created backup and moves the (table, policy) state forward, atomically. */
-  async recordBackup(job: BackupJob, backup: RecordedBackup): Promise<void> {
+  /**
+   * Records a created backup and moves the (table, policy) state forward, atomically, while the
+   * claim is still `attemptId`'s (the attempt that made the backup, or whose backup is adopted).
+   */
+  async recordBackup(job: BackupJob, backup: RecordedBackup, attemptId: string): Promise<void> {
     const status: LedgerStatus = backup.status === 'AVAILABLE' ? 'AVAILABLE' : 'CREATING';
     // The item count, with when DynamoDB reported it, only when there is one: a missing count
     // must not pass for a fresh 0 that the worker would reuse for a day.
@@ -153,8 +228,10 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
               TableName: this.tableName,
               Key: { pk: tablePk(job.table), sk: backupSk(job.policy, job.slot) },
               UpdateExpression: `SET #s = :status, backupArn = :arn, backupName = :name, createdAt = :created, sizeBytes = :size${counted ? ', itemCount = :items, itemCountAt = :itemsAt' : ''} REMOVE #e`,
+              ConditionExpression: 'attemptId = :attempt',
               ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
               ExpressionAttributeValues: {
+                ':attempt': attemptId,
                 ':status': status,
                 ':arn': backup.backupArn,
                 ':name': backup.backupName,
@@ -170,7 +247,7 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
               Key: { pk: tablePk(job.table), sk: stateSk(job.policy) },
               UpdateExpression:
                 'SET #t = :table, policy = :policy, lastBackupAt = :created, lastBackupArn = :arn, lastSizeBytes = :size, lastAttemptAt = :created, lastAttemptStatus = :ok' +
-                (counted ? ', lastItemCount = :items, itemCountAt = :itemsAt REMOVE lastError' : ' REMOVE lastError, lastItemCount, itemCountAt'),
+                (counted ? ', lastItemCount = :items, itemCountAt = :itemsAt REMOVE lastError, claimSlot, claimAt' : ' REMOVE lastError, lastItemCount, itemCountAt, claimSlot, claimAt'),
               ExpressionAttributeNames: { '#t': 'table' },
               ExpressionAttributeValues: {
                 ':table': job.table,
@@ -185,7 +262,10 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
           },
         ],
       }),
-    ));
+    )).catch((err: unknown) => {
+      if (isConditionFailure(err)) throw new ClaimLostError(job.table, job.slot, { cause: err });
+      throw err;
+    });
   }
 
   /** Records a failed attempt: the slot may be claimed again, and pruning stays blocked. */
@@ -232,26 +312,117 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
         ],
       }),
     ));
+    // The cooldown's in-flight mark, when this slot holds it: another slot may go ahead now.
+    await conditionHeld(() => this.call(() => this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: tablePk(job.table), sk: stateSk(job.policy) },
+        UpdateExpression: 'REMOVE claimSlot, claimAt',
+        ConditionExpression: 'claimSlot = :slot',
+        ExpressionAttributeValues: { ':slot': job.slot },
+      }),
+    )));
   }
 
+  /**
+   * Moves a record's status. With `from`, only while its status is one of those (a record the
+   * service already marked DELETED never becomes VANISHED, nor the other way round); returns
+   * false when that condition did not hold.
+   */
   async setBackupStatus(
     record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>,
     status: LedgerStatus,
     deletion?: { at: string; reason: string },
-  ): Promise<void> {
-    await this.call(() => this.doc.send(
+    from?: readonly LedgerStatus[],
+  ): Promise<boolean> {
+    const fromValues = Object.fromEntries((from ?? []).map((f, i) => [`:f${i}`, f]));
+    return conditionHeld(() => this.call(() => this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: tablePk(record.table), sk: backupSk(record.policy, record.slot) },
         UpdateExpression: deletion ? 'SET #s = :s, deletedAt = :at, deleteReason = :why' : 'SET #s = :s',
-        ConditionExpression: 'attribute_exists(pk)',
+        ConditionExpression: from?.length ? `attribute_exists(pk) AND #s IN (${Object.keys(fromValues).join(', ')})` : 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#s': 'status' },
         ExpressionAttributeValues: {
           ':s': status,
+          ...fromValues,
           ...(deletion ? { ':at': deletion.at, ':why': deletion.reason.slice(0, 1000) } : {}),
         },
       }),
-    ));
+    )));
+  }
+
+  /**
+   * Marks a live, unheld record DELETED before its backup is deleted, in one conditional write,
+   * so a hold placed at any moment wins: 'held' or 'not-live' means do not delete.
+   */
+  async markDeleting(record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>, deletion: { at: string; reason: string }): Promise<'marked' | 'held' | 'not-live'> {
+    const marked = await conditionHeld(() => this.call(() => this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: tablePk(record.table), sk: backupSk(record.policy, record.slot) },
+        UpdateExpression: 'SET #s = :deleted, deletedAt = :at, deleteReason = :why, deletedFrom = #s',
+        ConditionExpression: 'attribute_not_exists(#h) AND #s IN (:available, :creating)',
+        ExpressionAttributeNames: { '#s': 'status', '#h': 'hold' },
+        ExpressionAttributeValues: {
+          ':deleted': 'DELETED',
+          ':available': 'AVAILABLE',
+          ':creating': 'CREATING',
+          ':at': deletion.at,
+          ':why': deletion.reason.slice(0, 1000),
+        },
+      }),
+    )));
+    if (marked) return 'marked';
+    const now = await this.getBackupRecord(record.table, record.policy, record.slot);
+    return now?.hold ? 'held' : 'not-live';
+  }
+
+  /** Undoes markDeleting when the deletion did not happen (in use, throttled, failed). */
+  async unmarkDeleting(record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>): Promise<void> {
+    await conditionHeld(() => this.call(() => this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: tablePk(record.table), sk: backupSk(record.policy, record.slot) },
+        UpdateExpression: 'SET #s = deletedFrom REMOVE deletedAt, deleteReason, deletedFrom',
+        ConditionExpression: '#s = :deleted AND attribute_exists(deletedFrom)',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':deleted': 'DELETED' },
+      }),
+    )));
+  }
+
+  /** Places a legal hold on a live record; false when the record is not live or already held. */
+  async placeHold(record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>, hold: BackupHold): Promise<boolean> {
+    return conditionHeld(() => this.call(() => this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: tablePk(record.table), sk: backupSk(record.policy, record.slot) },
+        UpdateExpression: 'SET #h = :hold',
+        ConditionExpression: 'attribute_not_exists(#h) AND #s IN (:available, :creating)',
+        ExpressionAttributeNames: { '#s': 'status', '#h': 'hold' },
+        ExpressionAttributeValues: { ':hold': hold, ':available': 'AVAILABLE', ':creating': 'CREATING' },
+      }),
+    )));
+  }
+
+  /** Releases a hold, keeping it in the record's history with who released it and when. */
+  async releaseHold(record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>, by: string, at: Date): Promise<BackupHold | undefined> {
+    const current = await this.getBackupRecord(record.table, record.policy, record.slot);
+    const hold = current?.hold;
+    if (!hold) return undefined;
+    const entry = { ...hold, releasedBy: by, releasedAt: at.toISOString() };
+    const released = await conditionHeld(() => this.call(() => this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: tablePk(record.table), sk: backupSk(record.policy, record.slot) },
+        UpdateExpression: 'SET holdHistory = list_append(if_not_exists(holdHistory, :empty), :entry) REMOVE #h',
+        ConditionExpression: '#h.#at = :heldAt',
+        ExpressionAttributeNames: { '#h': 'hold', '#at': 'at' },
+        ExpressionAttributeValues: { ':empty': [], ':entry': [entry], ':heldAt': hold.at },
+      }),
+    )));
+    return released ? hold : undefined;
   }
 
   async getState(table: string, policy: string): Promise<TableState | undefined> {
@@ -261,8 +432,11 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
     return out.Item as TableState | undefined;
   }
 
-  /** Backup records of one table (every policy), or of every table with a paginated scan. */
-  async listBackupRecords(table?: string): Promise<BackupRecord[]> {
+  /**
+   * Backup records of one table (of one policy, or every policy), or of every table with a
+   * paginated scan.
+   */
+  async listBackupRecords(table?: string, policy?: string): Promise<BackupRecord[]> {
     const out: BackupRecord[] = [];
     if (table) {
       const pages = paginateQuery(
@@ -270,7 +444,8 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
         {
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
-          ExpressionAttributeValues: { ':pk': tablePk(table), ':b': 'BACKUP#' },
+          ExpressionAttributeValues: { ':pk': tablePk(table), ':b': policy ? `BACKUP#${policy}#` : 'BACKUP#' },
+          ConsistentRead: true,
         },
       );
       for await (const page of pages) out.push(...((page.Items ?? []) as BackupRecord[]));

@@ -1,11 +1,11 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { errorMessage } from '../core/errors';
-import { dedupeId, type BackupJob } from '../core/jobs';
+import { dedupeId, messageGroupId, type BackupJob } from '../core/jobs';
 import type { JobSink } from '../core/ports';
 
 /**
- * The SQS FIFO job queue. MessageGroupId is the table, so two backups of one table never run at
- * once; MessageDeduplicationId is (table, policy, slot), so a trigger delivered twice gives one job.
+ * The SQS FIFO job queue. MessageGroupId is the table (hashed when over SQS's 128 characters), so
+ * two backups of one table never run at once; MessageDeduplicationId is (table, policy, slot), so a trigger delivered twice gives one job.
  */
 export class JobQueue implements JobSink {
   constructor(
@@ -23,7 +23,7 @@ export class JobQueue implements JobSink {
             Entries: batch.map(({ job, body }, idx) => ({
               Id: String(idx),
               MessageBody: body,
-              MessageGroupId: job.table,
+              MessageGroupId: messageGroupId(job.table),
               MessageDeduplicationId: dedupeId(job),
             })),
           }),
@@ -44,20 +44,13 @@ export class JobQueue implements JobSink {
 const MAX_BATCH_ENTRIES = 10;
 const MAX_BATCH_BYTES = 250 * 1024;
 
-/** Groups jobs into batches within both SQS limits; a job listing too large alone is sent without it. */
+/** Groups jobs into batches within both SQS limits (a job is a few hundred bytes). */
 export function batchesOf(jobs: readonly BackupJob[]): { job: BackupJob; body: string }[][] {
   const batches: { job: BackupJob; body: string }[][] = [];
   let current: { job: BackupJob; body: string }[] = [];
   let bytes = 0;
-  for (const original of jobs) {
-    let job = original;
-    let body = JSON.stringify(job);
-    if (Buffer.byteLength(body) > MAX_BATCH_BYTES) {
-      // The worker falls back to the ledger when a job carries no listing.
-      const { listing: _listing, listedAt: _listedAt, ...rest } = job;
-      job = rest;
-      body = JSON.stringify(job);
-    }
+  for (const job of jobs) {
+    const body = JSON.stringify(job);
     const size = Buffer.byteLength(body);
     if (current.length > 0 && (current.length >= MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES)) {
       batches.push(current);

@@ -10,7 +10,6 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { BackupServiceError, TableNotFoundError } from '../core/errors';
-import { parseBackupName } from '../core/naming';
 import { gsiOverride, type IndexSnapshot, type RestoreOverrides, type RestoreSource, type TableSettings } from '../core/restore';
 import type { BackupsAdapter } from './backups';
 import { isTableGone } from './errors';
@@ -19,13 +18,17 @@ import { captureSettings, type SettingsClients } from './table-settings';
 
 /** The target of a restore already exists: restore never overwrites or deletes a table. */
 export class TargetExistsError extends BackupServiceError {
+  override readonly name: string = 'TargetExistsError';
+
   constructor(readonly table: string, options?: { cause?: unknown }) {
     super(`refusing to restore: table "${table}" already exists; a restore only ever creates a new table (choose another --target)`, options);
   }
 }
 
 /** No backup to restore from. */
-export class NoBackupError extends BackupServiceError {}
+export class NoBackupError extends BackupServiceError {
+  override readonly name: string = 'NoBackupError';
+}
 
 /** DescribeTable; undefined when the table does not exist. */
 export async function findTable(ddb: DynamoDBClient, table: string): Promise<TableDescription | undefined> {
@@ -92,24 +95,20 @@ export async function chooseBackup(
         : {}),
     };
   }
-  if (deps.ledger) {
-    const records = (await deps.ledger.listBackupRecords(table))
-      .filter((r) => r.status === 'AVAILABLE' && r.backupArn)
-      .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
-    for (const r of records) {
-      if ((await deps.backups.describeBackupStatus(r.backupArn!)) === 'AVAILABLE') {
-        return { backupArn: r.backupArn!, backupName: r.backupName, createdAt: r.createdAt, via: 'ledger' };
-      }
+  // The service's own backups are the ledger's records; a backup merely named like ours is
+  // never picked (pass --backup-arn to restore one). Each candidate is checked to still exist.
+  if (!deps.ledger) {
+    throw new NoBackupError(`no ledger is configured, so there is no backup of the service's own for table "${table}"; pass --backup-arn to restore a given backup`);
+  }
+  const records = (await deps.ledger.listBackupRecords(table))
+    .filter((r) => (r.status === 'AVAILABLE' || r.status === 'CREATING') && r.backupArn)
+    .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
+  for (const r of records) {
+    if ((await deps.backups.describeBackupStatus(r.backupArn!)) === 'AVAILABLE') {
+      return { backupArn: r.backupArn!, backupName: r.backupName, createdAt: r.createdAt, via: 'ledger' };
     }
   }
-  const listed = (await deps.backups.listBackups(table))
-    .filter((b) => b.status === 'AVAILABLE' && parseBackupName(b.name))
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  const newest = listed[0];
-  if (!newest) {
-    throw new NoBackupError(`no AVAILABLE backup of the service's own for table "${table}" (in the ledger or ListBackups); pass --backup-arn to restore another`);
-  }
-  return { backupArn: newest.arn, backupName: newest.name, createdAt: newest.createdAt, via: 'list-backups' };
+  throw new NoBackupError(`no AVAILABLE backup of the service's own for table "${table}" in the ledger; pass --backup-arn to restore another`);
 }
 
 export type SettingsOrigin = 'live' | 'snapshot' | 'none';

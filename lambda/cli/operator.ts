@@ -3,6 +3,7 @@
  * backups describe|delete, pitr apply. Registered in program.ts through `extraCommands`.
  */
 import { DescribeBackupCommand } from '@aws-sdk/client-dynamodb';
+import { userInfo } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { collectCoverage } from '../aws/coverage';
 import { ensurePitr } from '../aws/pitr';
@@ -11,7 +12,7 @@ import type { Service } from '../aws/service';
 import { applySettings, captureSettings, settingsClients, waitForActive, type SettingsClients } from '../aws/table-settings';
 import { DIGEST_FLAGS, humanMinutes, type CoverageReport } from '../core/coverage';
 import { TableNotFoundError, UsageError, errorMessage } from '../core/errors';
-import { parseBackupName } from '../core/naming';
+import type { BackupHold } from '../core/ports';
 import {
   SETTING_NAMES,
   overrideProblem,
@@ -38,6 +39,20 @@ function backupArnArg(v: string): string {
     throw new InvalidArgumentError(`not a DynamoDB backup ARN: "${v}"`);
   }
   return v;
+}
+
+/** A backup the ledger does not own: holds and releases refer to the service's backups only. */
+class NotOwnedError extends Error {
+  override readonly name = 'NotOwnedError';
+}
+
+/** Who runs the command, for the ledger's hold history. */
+function whoAmI(): string {
+  try {
+    return process.env.USER || userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 function collect(v: string, prev: unknown): string[] {
@@ -341,19 +356,26 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
     return (await ledger.listBackupRecords(table)).find((r) => r.backupArn === arn);
   };
 
+  const describeBackup = async (svc: Service, arn: string) => {
+    try {
+      return (await svc.clients.dynamodb.send(new DescribeBackupCommand({ BackupArn: arn }))).BackupDescription;
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'BackupNotFoundException') throw err;
+      return undefined;
+    }
+  };
+
+  const LIVE = new Set(['AVAILABLE', 'CREATING']);
+  const holdText = (h: BackupHold) => `held by ${h.by} since ${h.at}: ${h.reason}`;
+
   backups
     .command('describe')
-    .description('a backup as DynamoDB describes it, with its ledger record')
+    .description('a backup as DynamoDB describes it, with its ledger record (the ledger alone says whether the service owns it)')
     .requiredOption('--backup-arn <arn>', 'backup ARN', backupArnArg)
     .option('--json', 'print JSON')
     .action(async (opts: { backupArn: string; json?: boolean }, cmd: Command) => {
       const svc = ctx.service(cmd);
-      let description;
-      try {
-        description = (await svc.clients.dynamodb.send(new DescribeBackupCommand({ BackupArn: opts.backupArn }))).BackupDescription;
-      } catch (err) {
-        if ((err as { name?: string }).name !== 'BackupNotFoundException') throw err;
-      }
+      const description = await describeBackup(svc, opts.backupArn);
       const table = description?.SourceTableDetails?.TableName ?? tableNameFromArn(opts.backupArn);
       const found = await findRecord(svc, table, opts.backupArn);
       const ledgerRecord = found ? (({ pk: _pk, sk: _sk, ...r }) => r)(found) : undefined;
@@ -362,9 +384,8 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
         ctx.fail(EXIT.FAILED);
       }
       const d = description?.BackupDetails;
-      const parsed = parseBackupName(d?.BackupName);
       if (opts.json) {
-        io.out(JSON.stringify({ backup: description ?? null, ownedByService: Boolean(parsed), ledger: ledgerRecord ?? null }));
+        io.out(JSON.stringify({ backup: description ?? null, ownedByService: Boolean(ledgerRecord), ledger: ledgerRecord ?? null }));
         return;
       }
       if (!description) return;
@@ -377,18 +398,19 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
         ['created', d?.BackupCreationDateTime?.toISOString()],
         ['size (bytes)', d?.BackupSizeBytes],
         ['items', description.SourceTableDetails?.ItemCount],
-        ['owned by the service', parsed ? `yes (policy ${parsed.policy}, trigger ${parsed.trigger})` : 'no'],
-        ['ledger', ledgerRecord ? `${String(ledgerRecord.status)} (policy ${String(ledgerRecord.policy)}, slot ${String(ledgerRecord.slot)})` : 'no record'],
+        ['owned by the service', ledgerRecord ? `yes (ledger: policy ${ledgerRecord.policy}, trigger ${ledgerRecord.trigger})` : 'no (not in the ledger, whatever its name)'],
+        ['ledger', ledgerRecord ? `${ledgerRecord.status} (slot ${ledgerRecord.slot})` : 'no record'],
+        ['hold', ledgerRecord?.hold ? holdText(ledgerRecord.hold) : 'none'],
       ];
       io.out(renderTable(['field', 'value'], rows.map(([k, v]) => [k, v])));
     });
 
   backups
     .command('delete')
-    .description("delete one backup: only the service's own (--force for others), never without --yes")
+    .description("delete one backup: only the service's own by the ledger (--force for others), never a held one, never without --yes")
     .requiredOption('--backup-arn <arn>', 'backup ARN', backupArnArg)
     .option('--yes', 'really delete it')
-    .option('--force', "also delete a backup the service did not create, or the table's newest AVAILABLE one of the service's")
+    .option('--force', "also delete a backup the ledger does not own, or the table's newest AVAILABLE one of the service's (never a held one)")
     .option('--json', 'print JSON')
     .action(async (opts: { backupArn: string; yes?: boolean; force?: boolean; json?: boolean }, cmd: Command) => {
       const refuse = (why: string) => {
@@ -398,31 +420,103 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
       };
       if (!opts.yes) return refuse('pass --yes to confirm');
       const svc = ctx.service(cmd);
-      let description;
-      try {
-        description = (await svc.clients.dynamodb.send(new DescribeBackupCommand({ BackupArn: opts.backupArn }))).BackupDescription;
-      } catch (err) {
-        if ((err as { name?: string }).name !== 'BackupNotFoundException') throw err;
-      }
+      const description = await describeBackup(svc, opts.backupArn);
       if (!description) return refuse('no such backup');
-      const name = description.BackupDetails?.BackupName;
       const table = description.SourceTableDetails?.TableName ?? tableNameFromArn(opts.backupArn);
-      if (!parseBackupName(name) && !opts.force) return refuse(`the service did not create it (name "${name ?? ''}"); --force deletes it anyway`);
-      if (!opts.force && table && description.BackupDetails?.BackupStatus === 'AVAILABLE') {
-        const newest = (await svc.backups.listBackups(table))
-          .filter((b) => b.status === 'AVAILABLE' && parseBackupName(b.name))
-          .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
-        if (newest?.arn === opts.backupArn) {
+      const record = await findRecord(svc, table, opts.backupArn);
+      if (record?.hold) return refuse(`it is under a legal hold (${holdText(record.hold)}); release it first with: ddb-backup backups release ${opts.backupArn}`);
+      if (!record && !opts.force) {
+        return refuse(`the service did not create it: the ledger has no record of it (name "${description.BackupDetails?.BackupName ?? ''}" proves nothing); --force deletes it anyway`);
+      }
+      if (record && !opts.force && table && description.BackupDetails?.BackupStatus === 'AVAILABLE') {
+        // The newest AVAILABLE backup of the table the service owns: ledger records, confirmed
+        // to exist by the table's listing (what restore --latest would pick).
+        const [records, listing] = await Promise.all([svc.ledger().listBackupRecords(table), svc.backups.listBackups(table)]);
+        const available = new Set(listing.filter((b) => b.status === 'AVAILABLE').map((b) => b.arn));
+        const newest = records
+          .filter((r) => r.backupArn && LIVE.has(r.status) && available.has(r.backupArn))
+          .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''))[0];
+        if (newest?.backupArn === opts.backupArn) {
           return refuse(`it is the newest AVAILABLE backup of ${table} the service made (what restore --latest uses); --force deletes it anyway`);
         }
       }
-      const outcome = await svc.backups.deleteBackup(opts.backupArn);
-      const record = await findRecord(svc, table, opts.backupArn);
-      if (record && record.status !== 'DELETED') {
-        await svc.ledger().setBackupStatus(record, 'DELETED', { at: svc.clock.now().toISOString(), reason: 'deleted by operator' });
+      if (record && LIVE.has(record.status)) {
+        // The mark is conditional: a hold placed meanwhile wins.
+        const mark = await svc.ledger().markDeleting(record, { at: svc.clock.now().toISOString(), reason: 'deleted by operator' });
+        if (mark === 'held') return refuse('it was placed under a legal hold just now');
+        if (mark === 'not-live') return refuse('its ledger record changed just now; look again with: ddb-backup backups describe');
+      }
+      let outcome: 'deleted' | 'gone';
+      try {
+        outcome = await svc.backups.deleteBackup(opts.backupArn);
+      } catch (err) {
+        if (record && LIVE.has(record.status)) await svc.ledger().unmarkDeleting(record);
+        throw err;
       }
       if (opts.json) io.out(JSON.stringify({ backupArn: opts.backupArn, deleted: true, outcome, ledgerUpdated: Boolean(record) }));
       else io.out(`${outcome === 'deleted' ? 'deleted' : 'already gone:'} ${opts.backupArn}${record ? '; ledger record marked DELETED' : ''}`);
+    });
+
+  const holdTarget = async (svc: Service, arn: string) => {
+    const table = tableNameFromArn(arn);
+    const record = await findRecord(svc, table, arn);
+    if (!record) {
+      throw new NotOwnedError(`${arn} is not in the ledger: the service never deletes a backup it does not own, so it needs no hold`);
+    }
+    return record;
+  };
+
+  backups
+    .command('hold')
+    .description('place a legal hold on a backup of the service: no path deletes it (prune, sweep, backups delete --force) until released')
+    .argument('<arn>', 'backup ARN', backupArnArg)
+    .requiredOption('--reason <text>', 'why it is held (kept in the ledger)')
+    .option('--by <name>', 'who holds it (default: the OS user)')
+    .option('--json', 'print JSON')
+    .action(async (arn: string, opts: { reason: string; by?: string; json?: boolean }, cmd: Command) => {
+      if (!opts.reason.trim()) throw new UsageError('--reason must say why the backup is held');
+      const svc = ctx.service(cmd);
+      let record;
+      try {
+        record = await holdTarget(svc, arn);
+      } catch (err) {
+        if (!(err instanceof NotOwnedError)) throw err;
+        if (opts.json) io.out(JSON.stringify({ backupArn: arn, held: false, error: err.message }));
+        io.err(`error: ${err.message}`);
+        return ctx.fail(EXIT.FAILED);
+      }
+      const hold: BackupHold = { reason: opts.reason.trim(), by: opts.by ?? whoAmI(), at: svc.clock.now().toISOString() };
+      const placed = await svc.ledger().placeHold(record, hold);
+      const why = placed ? undefined : record.hold ? `already ${holdText(record.hold)}` : `its ledger status is ${record.status}, not a live backup`;
+      if (why) ctx.fail(EXIT.FAILED);
+      if (opts.json) io.out(JSON.stringify({ backupArn: arn, held: placed, ...(placed ? { hold } : { error: why }) }));
+      else if (placed) io.out(`held ${arn}: ${holdText(hold)}`);
+      else io.err(`error: cannot hold ${arn}: ${why}`);
+    });
+
+  backups
+    .command('release')
+    .description('release a legal hold; the ledger keeps who held and released it, when and why')
+    .argument('<arn>', 'backup ARN', backupArnArg)
+    .option('--by <name>', 'who releases it (default: the OS user)')
+    .option('--json', 'print JSON')
+    .action(async (arn: string, opts: { by?: string; json?: boolean }, cmd: Command) => {
+      const svc = ctx.service(cmd);
+      let record;
+      try {
+        record = await holdTarget(svc, arn);
+      } catch (err) {
+        if (!(err instanceof NotOwnedError)) throw err;
+        if (opts.json) io.out(JSON.stringify({ backupArn: arn, released: false, error: err.message }));
+        io.err(`error: ${err.message}`);
+        return ctx.fail(EXIT.FAILED);
+      }
+      const by = opts.by ?? whoAmI();
+      const released = await svc.ledger().releaseHold(record, by, svc.clock.now());
+      if (!released) ctx.fail(EXIT.FAILED);
+      if (opts.json) io.out(JSON.stringify({ backupArn: arn, released: Boolean(released), ...(released ? { hold: released, releasedBy: by } : { error: 'it is not held' }) }));
+      else if (released) io.out(`released ${arn} (was ${holdText(released)})`);
+      else io.err(`error: ${arn} is not held`);
     });
 
   // ---- pitr ----

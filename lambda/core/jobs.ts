@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { TRIGGERS, type Trigger } from './naming';
 import { POLICY_NAME_PATTERN } from './policy';
-import type { BackupInfo } from './ports';
 
 /** One unit of work for the worker: back up `table` under `policy`. */
 /** What started a job: a backup trigger, or the scheduled prune sweep. */
@@ -20,12 +19,11 @@ export interface BackupJob {
   readonly requestedAt: string;
   /** Groups the jobs of one planner run for the run summary. */
   readonly runId: string;
-  /** `backup` (default): back up, then prune. `prune`: prune only (the scheduled sweep). */
+  /**
+   * `backup` (default): back up, then prune. `prune`: prune only (the scheduled sweep).
+   * A job never names what to delete: the worker plans that from the ledger.
+   */
   readonly kind?: 'backup' | 'prune';
-  /** Prune jobs of a sweep: this table's backups as the sweep's ListBackups saw them. */
-  readonly listing?: readonly BackupInfo[];
-  /** When that listing was taken (ISO-8601). */
-  readonly listedAt?: string;
 }
 
 export type ResultStatus = 'backed-up' | 'pruned' | 'skipped' | 'failed';
@@ -41,6 +39,8 @@ export interface JobResult {
   readonly deleted?: number;
   /** Deletions put off to the next run (backup in use, throttled). */
   readonly deferred?: number;
+  /** Ledger backups found deleted outside the service in this job (they no longer count). */
+  readonly vanished?: number;
 }
 
 export function pruneSlot(time: string): string {
@@ -58,6 +58,14 @@ export function manualSlot(now: Date): string {
 
 export function runIdFor(policy: string, trigger: JobTrigger, slot: string): string {
   return `${policy}|${trigger}|${slot}`;
+}
+
+/**
+ * SQS FIFO message group (max 128 characters): the table, so one table's jobs never race; a
+ * table name over 128 characters (DynamoDB allows 255) becomes its SHA-256, still one group per table.
+ */
+export function messageGroupId(table: string): string {
+  return table.length <= 128 ? table : createHash('sha256').update(table).digest('hex');
 }
 
 /** SQS FIFO deduplication id (max 128 chars): a hash of (table, policy, slot). */
@@ -101,5 +109,7 @@ export function parseJob(body: string): BackupJob {
   if (!([...TRIGGERS, 'prune'] as string[]).includes(job.trigger!)) throw new Error(`job message has an unknown trigger "${job.trigger}"`);
   if (job.kind !== undefined && job.kind !== 'backup' && job.kind !== 'prune') throw new Error(`job message has an unknown kind "${String(job.kind)}"`);
   if ((job.kind === 'prune') !== (job.trigger === 'prune')) throw new Error('job message: kind "prune" goes with trigger "prune"');
-  return job as BackupJob;
+  // Only the known fields go on: nothing else in a message (a listing, a backup ARN) is ever read.
+  const { table, policy, trigger, slot, requestedAt, runId, kind } = job as BackupJob;
+  return { table, policy, trigger, slot, requestedAt, runId, ...(kind ? { kind } : {}) };
 }

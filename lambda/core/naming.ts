@@ -1,19 +1,20 @@
 import { createHash } from 'node:crypto';
 import { DEFAULTS } from '../env';
+import { attemptHash } from './claim';
 
 /** What caused a backup. */
 export const TRIGGERS = ['schedule', 'size', 'changes', 'manual'] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
 const PREFIX = DEFAULTS.BACKUP_NAME_PREFIX;
-const NAME_RE = new RegExp(`^${PREFIX}\\.([A-Za-z0-9_-]{1,64})\\.(${TRIGGERS.join('|')})\\.(\\d{8}T\\d{6}Z)\\.([a-f0-9]{6})$`);
+const NAME_RE = new RegExp(`^${PREFIX}\\.([A-Za-z0-9_-]{1,64})\\.(${TRIGGERS.join('|')})\\.(\\d{8}T\\d{6}Z)\\.([a-f0-9]{6}|[a-f0-9]{12})$`);
 
 export interface ParsedBackupName {
   readonly policy: string;
   readonly trigger: Trigger;
   /** The UTC time in the name (second precision). */
   readonly time: Date;
-  /** Short hash of the job slot the backup was made for. */
+  /** Short hash of the job slot (and, in names since attempt tokens, of the attempt). */
   readonly slotHash: string;
 }
 
@@ -27,15 +28,19 @@ export function slotHash(slot: string): string {
 }
 
 /**
- * Backup name: `ddbbk.<policy>.<trigger>.<YYYYMMDDTHHMMSSZ>.<slot hash>`.
- * Only [A-Za-z0-9_.-], 3–255 characters, as CreateBackup requires. The prefix marks the backup
- * as the service's own; pruning never touches a backup whose name does not parse.
+ * Backup name: `ddbbk.<policy>.<trigger>.<YYYYMMDDTHHMMSSZ>.<hash>`, the hash of the slot and,
+ * when given, of the claim's attempt token (12 hex digits), so that exactly one attempt's backup
+ * has that name. Only [A-Za-z0-9_.-], 3–255 characters, as CreateBackup requires.
+ *
+ * The name is for people reading a listing. It never proves ownership: anyone can create a
+ * backup with any name. The ledger does (it records the ARN at creation).
  */
-export function backupName(policy: string, trigger: Trigger, time: Date, slot: string): string {
-  return `${PREFIX}.${policy}.${trigger}.${compactUtc(time)}.${slotHash(slot)}`;
+export function backupName(policy: string, trigger: Trigger, time: Date, slot: string, attemptId?: string): string {
+  const tail = attemptId ? attemptHash(slot, attemptId) : slotHash(slot);
+  return `${PREFIX}.${policy}.${trigger}.${compactUtc(time)}.${tail}`;
 }
 
-/** Parses a backup name made by `backupName`; undefined for anything else (a backup not ours). */
+/** Parses a name of `backupName`'s form; undefined for anything else. A match proves nothing about who made it. */
 export function parseBackupName(name: string | undefined): ParsedBackupName | undefined {
   if (!name) return undefined;
   const m = NAME_RE.exec(name);
@@ -48,7 +53,7 @@ export function parseBackupName(name: string | undefined): ParsedBackupName | un
   return { policy, trigger: trigger as Trigger, time, slotHash: hash };
 }
 
-/** True when the backup name marks a backup the service created. */
-export function isServiceBackup(name: string | undefined): boolean {
+/** True when the name has the form of the service's names (for display; never for ownership). */
+export function looksLikeServiceName(name: string | undefined): boolean {
   return parseBackupName(name) !== undefined;
 }

@@ -1,7 +1,7 @@
 import { PolicyUnavailableError, RetryableError, errorMessage } from './errors';
 import { runIdFor, type BackupJob, type JobResult, type JobTrigger } from './jobs';
 import type { Policy } from './policy';
-import type { BackupApi, BackupInfo, Clock, PolicySource, TableDiscovery } from './ports';
+import type { Clock, PolicySource, TableDiscovery } from './ports';
 import type { RunProblem } from './summary';
 import { resolveTaggedTables } from './tags';
 
@@ -30,17 +30,8 @@ export interface Plan {
 export interface PlannerDeps {
   readonly policies: PolicySource;
   readonly discovery: TableDiscovery;
-  /**
-   * With it, a fleet-wide run lists the account's backups once (every page) and hands each job
-   * its table's slice: pruning then works from the truth, at ⌈backups ÷ 100⌉ ListBackups calls
-   * per run instead of a DescribeBackup per table.
-   */
-  readonly backups?: Pick<BackupApi, 'listBackups'>;
   readonly clock?: Clock;
 }
-
-/** Below this many tables, per-table ledger checks are cheaper than an account-wide listing. */
-export const LISTING_MIN_TABLES = 20;
 
 /**
  * Resolves which tables are due under a policy: reads the policy, discovers tagged tables,
@@ -99,41 +90,17 @@ export async function planRun(deps: PlannerDeps, req: PlanRequest): Promise<Plan
     }
   }
 
-  let byTable: Map<string, BackupInfo[]> | undefined;
-  let listedAt: string | undefined;
-  if (deps.backups && !req.table && matched.length >= LISTING_MIN_TABLES) {
-    try {
-      listedAt = (deps.clock?.now() ?? new Date()).toISOString();
-      byTable = new Map();
-      for (const b of await deps.backups.listBackups()) {
-        const list = byTable.get(b.table);
-        if (list) list.push(b);
-        else byTable.set(b.table, [b]);
-      }
-    } catch (err) {
-      // Backups go ahead; pruning falls back to the ledger.
-      byTable = undefined;
-      problems.push({ kind: 'listing', message: `ListBackups failed; pruning uses the ledger alone: ${errorMessage(err)}` });
-    }
-  }
-
-  const jobs: BackupJob[] = matched.map((m) => {
-    const slice = byTable?.get(m.table) ?? (byTable ? [] : undefined);
-    return {
-      table: m.table,
-      policy: m.policy,
-      trigger: req.trigger,
-      slot: req.slot,
-      requestedAt: req.requestedAt,
-      runId,
-      ...(slice && slice.length <= MAX_LISTING_IN_JOB ? { listing: slice, listedAt } : {}),
-    };
-  });
+  // A job names a table and a policy, nothing more: the worker plans any deletion from the ledger.
+  const jobs: BackupJob[] = matched.map((m) => ({
+    table: m.table,
+    policy: m.policy,
+    trigger: req.trigger,
+    slot: req.slot,
+    requestedAt: req.requestedAt,
+    runId,
+  }));
   return { runId, request: req, policy, jobs, results, problems };
 }
-
-/** A listing slice larger than this is left out of a job message (SQS's 256 KiB); the worker uses the ledger. */
-export const MAX_LISTING_IN_JOB = 400;
 
 /**
  * The run of a request. A size run (one alarm, one table) carries the table: two tables' alarms

@@ -62,11 +62,27 @@ export interface BackupApi {
   describeBackupStatus(backupArn: string): Promise<string | undefined>;
   /** Deletes a backup; 'gone' when it was already deleted. Throws RetryableError on BackupInUseException. */
   deleteBackup(backupArn: string): Promise<'deleted' | 'gone'>;
-  /** USER backups of one table, or of the whole account and region; every page. */
+  /**
+   * USER backups of one table, or of the whole account and region; every page. A listing only
+   * ever confirms that a ledger backup still exists: it never makes a backup the service's.
+   */
   listBackups(table?: string): Promise<BackupInfo[]>;
 }
 
-export type LedgerStatus = 'CLAIMED' | 'CREATING' | 'AVAILABLE' | 'FAILED' | 'DELETED';
+/**
+ * CLAIMED: a worker holds the slot (its attempt may have created the backup named in the claim).
+ * CREATING / AVAILABLE: the backup exists (as last seen). FAILED: the attempt failed, no backup.
+ * DELETED: the service deleted it. VANISHED: it was gone when the service looked (deleted by
+ * hand or by another tool); it never counts toward a keep rule again.
+ */
+export type LedgerStatus = 'CLAIMED' | 'CREATING' | 'AVAILABLE' | 'FAILED' | 'DELETED' | 'VANISHED';
+
+/** A legal hold: the backup is never deleted by any path until released. */
+export interface BackupHold {
+  readonly reason: string;
+  readonly by: string;
+  readonly at: string;
+}
 
 /** A backup record in the ledger: one per (table, policy, slot). */
 export interface LedgerBackupRecord {
@@ -89,6 +105,12 @@ export interface LedgerBackupRecord {
   readonly error?: string;
   readonly deletedAt?: string;
   readonly deleteReason?: string;
+  /** The claim's attempt token: a retried claim knows its own write, and adoption matches it. */
+  readonly attemptId?: string;
+  /** The hold, while one is in force. */
+  readonly hold?: BackupHold;
+  /** Past holds, released: who held and released it, when and why. */
+  readonly holdHistory?: readonly (BackupHold & { readonly releasedBy: string; readonly releasedAt: string })[];
 }
 
 /** The latest state of (table, policy). */
@@ -111,6 +133,9 @@ export interface TableState {
   /** When PITR was last checked against the policy, and the policy's hash then. */
   readonly pitrCheckedAt?: string;
   readonly pitrCheckedHash?: string;
+  /** The cooldown's in-flight mark: the slot whose claim is live, and since when. */
+  readonly claimSlot?: string;
+  readonly claimAt?: string;
 }
 
 /**
@@ -133,23 +158,60 @@ export type RecordedBackup = CreatedBackup & {
   readonly itemCountAt?: string;
 };
 
-export type LedgerRecordLike = Pick<LedgerBackupRecord, 'status'> & Partial<Pick<LedgerBackupRecord, 'backupArn' | 'claimedAt'>>;
+/** What a worker asks for when it claims a slot. */
+export interface ClaimRequest {
+  readonly policyHash: string;
+  readonly now: Date;
+  /** This attempt's token (random, unique per attempt). */
+  readonly attemptId: string;
+  /** The backup name this attempt will use; it carries the token, so only this attempt's backup matches. */
+  readonly backupName: string;
+  /**
+   * The cooldown, held by the same conditional write: no other slot of this (table, policy) may
+   * be claimed while its last backup is younger than this, or while another slot's claim is live.
+   * 0 or absent: no cooldown.
+   */
+  readonly minIntervalMinutes?: number;
+  /** Take over a claim of this (older, stale) attempt. */
+  readonly takeOver?: string;
+}
+
+export type ClaimOutcome =
+  | { readonly claimed: true }
+  | { readonly claimed: false; readonly existing: LedgerBackupRecord }
+  | { readonly claimed: false; readonly cooldown: string };
 
 export interface LedgerPort {
-  claim(job: BackupJob, policyHash: string, now: Date): Promise<{ claimed: true } | { claimed: false; existing: LedgerRecordLike }>;
-  recordBackup(job: BackupJob, backup: RecordedBackup): Promise<void>;
+  claim(job: BackupJob, req: ClaimRequest): Promise<ClaimOutcome>;
+  /**
+   * Records a created backup and moves the state forward. `attemptId` is the claim's token: the
+   * write holds only while the claim is still that attempt's (ClaimLostError otherwise).
+   */
+  recordBackup(job: BackupJob, backup: RecordedBackup, attemptId: string): Promise<void>;
   recordFailure(job: BackupJob, error: string, now: Date): Promise<void>;
   getState(table: string, policy: string): Promise<TableState | undefined>;
   /** Notes on the (table, policy) state that PITR was checked against the policy with this hash. */
   markPitrChecked?(table: string, policy: string, policyHash: string, at: Date): Promise<void>;
-  /** Every backup record of a table (all policies); every page. */
-  listBackupRecords(table: string): Promise<LedgerBackupRecord[]>;
-  /** Moves a record's status (AVAILABLE after creation, DELETED when pruned or vanished). */
+  /** The backup records of a table, of one policy or (without it) of all; every page. */
+  listBackupRecords(table: string, policy?: string): Promise<LedgerBackupRecord[]>;
+  /** Moves a record's status (AVAILABLE after creation, DELETED when pruned, VANISHED when gone). */
   setBackupStatus(
     record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>,
     status: LedgerStatus,
     deletion?: { at: string; reason: string },
-  ): Promise<void>;
+    from?: readonly LedgerStatus[],
+  ): Promise<boolean>;
+  /**
+   * Marks a live, unheld record DELETED before its backup is deleted, in one conditional write:
+   * a hold placed at any moment wins. 'held' or 'not-live': do not delete.
+   */
+  markDeleting(record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>, deletion: { at: string; reason: string }): Promise<'marked' | 'held' | 'not-live'>;
+  /** Undoes markDeleting when the deletion did not happen. */
+  unmarkDeleting(record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>): Promise<void>;
+  /** Places a legal hold on a live record; false when it is not live or already held. */
+  placeHold(record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>, hold: BackupHold): Promise<boolean>;
+  /** Releases a hold (kept in the record's history with who released it and when); the hold released, or undefined when none was. */
+  releaseHold(record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>, by: string, at: Date): Promise<BackupHold | undefined>;
 }
 
 export interface JobSink {

@@ -1,14 +1,25 @@
 import { RetryableError, errorMessage } from './errors';
 import { parseBackupName } from './naming';
 import type { Retention } from './policy';
-import type { BackupApi, BackupInfo, Clock, LedgerBackupRecord, LedgerPort, TableState } from './ports';
+import type { BackupApi, BackupInfo, Clock, LedgerBackupRecord, LedgerPort, LedgerStatus, TableState } from './ports';
 import { planRetention, type BackupRecord as RetentionBackup, type RetentionPlan } from './retention';
 import { silentLog, type Log } from './log';
 
 /**
- * Pruning: the retention planner's decisions carried out, with the ledger as the index of the
- * service's own backups. The hot path (after each backup) reads the ledger only: no ListBackups.
- * A sweep reconciles the ledger against one account-wide ListBackups first.
+ * Pruning: the retention planner's decisions carried out over the ledger, the only source of
+ * truth for what the service owns.
+ *
+ *  - Candidates are the ledger's live records (CREATING or AVAILABLE, with an ARN) of this table
+ *    and policy: backups the worker created and recorded, or adopted by the exact name its claim
+ *    chose. A listing never adds a candidate, a job message never names one, and a backup's name
+ *    proves nothing.
+ *  - The plan is made from the ledger first. Only when it would delete something is the table's
+ *    ListBackups read (every page) to confirm what still exists: records whose backup is gone are
+ *    marked VANISHED (with when it was noticed) and never count toward a keep rule; records still
+ *    CREATING are settled. Then the plan is made again from what exists, and only that plan's
+ *    deletions happen. A steady table whose plan deletes nothing costs no AWS call.
+ *  - Each deletion is first marked in the ledger with a conditional write that fails on a held
+ *    (or no longer live) record, so a legal hold placed at any moment wins.
  */
 
 export interface PruneDeps {
@@ -23,15 +34,8 @@ export interface PruneRequest {
   readonly policy: string;
   /** The effective retention; undefined when the policy is invalid or unreadable (nothing is deleted). */
   readonly retention: Retention | undefined;
-  /** Plan only. */
+  /** Plan only: nothing is deleted and the ledger is not written. */
   readonly dryRun?: boolean;
-  /**
-   * This table's backups from ListBackups, when the caller listed them (sweep, CLI). They are the
-   * truth: the ledger is reconciled against them. Without it the ledger alone is used.
-   */
-  readonly listing?: readonly BackupInfo[];
-  /** When the listing was taken: ledger records newer than this are not judged missing. */
-  readonly listedAt?: Date;
   /** The (table, policy) state when the caller already holds it (the worker, right after a backup). */
   readonly state?: TableState;
 }
@@ -44,111 +48,77 @@ export interface PruneOutcome {
   /** Deletions put off to the next run (BackupInUseException, throttling). */
   readonly deferred: { arn: string; reason: string }[];
   readonly failed: { arn: string; reason: string }[];
-  /** Ledger records whose status the listing corrected. */
+  /** Ledger records found gone (deleted outside the service) and marked VANISHED in this prune. */
+  readonly vanished: number;
+  /** Ledger records whose status the listing corrected otherwise (settled, or seen again). */
   readonly reconciled: number;
+  /** Whether the table's backups were listed to confirm the plan. */
+  readonly confirmed: boolean;
 }
 
 /** Ledger statuses that stand for a backup that exists (or is being created). */
-const LIVE = new Set(['CREATING', 'AVAILABLE']);
+const LIVE: ReadonlySet<LedgerStatus> = new Set<LedgerStatus>(['CREATING', 'AVAILABLE']);
+
+/** CreateBackup usually answers CREATING; a record still CREATING after this long is presumed settled until a listing says. */
+export const SETTLE_AFTER_MS = 5 * 60_000;
 
 /**
- * Reconciles one table's ledger records against its listing: CREATING → AVAILABLE, and records
- * of backups that vanished (deleted by hand, expired) → DELETED. Returns the number corrected.
+ * A record absent from a listing is judged gone only when it is older than the listing by this
+ * much (ListBackups may lag a new backup). A record wrongly judged gone is revived when a later
+ * listing shows it.
  */
-export async function reconcileLedger(
-  deps: PruneDeps,
-  records: readonly LedgerBackupRecord[],
-  listing: readonly BackupInfo[],
-  listedAt: Date,
-): Promise<number> {
-  const byArn = new Map(listing.map((b) => [b.arn, b]));
-  let changed = 0;
-  for (const r of records) {
-    if (!r.backupArn || !LIVE.has(r.status)) continue;
-    const seen = byArn.get(r.backupArn);
-    if (seen) {
-      if (seen.status !== r.status && (seen.status === 'AVAILABLE' || seen.status === 'DELETED')) {
-        await deps.ledger.setBackupStatus(
-          r,
-          seen.status,
-          seen.status === 'DELETED' ? { at: deps.clock.now().toISOString(), reason: 'deleted outside the service' } : undefined,
-        );
-        changed++;
-      }
-    } else if (r.createdAt && new Date(r.createdAt).getTime() < listedAt.getTime() - 60_000) {
-      await deps.ledger.setBackupStatus(r, 'DELETED', {
-        at: deps.clock.now().toISOString(),
-        reason: 'backup no longer exists (deleted outside the service)',
-      });
-      changed++;
-    }
-  }
-  return changed;
-}
+export const LISTING_GRACE_MS = 60_000;
 
-/** CreateBackup usually answers CREATING; a record still CREATING after this long is checked once. */
-export const VERIFY_CREATING_AFTER_MS = 5 * 60_000;
+const timeOf = (r: LedgerBackupRecord): Date => new Date(r.createdAt ?? r.claimedAt);
 
-/**
- * The ledger records a backup as CreateBackup answered, usually CREATING. Before planning from the
- * ledger alone, each record still CREATING and older than a few minutes is checked with one
- * DescribeBackup and updated, so every backup costs one extra call in its life, not one per run.
- */
-async function verifySettledBackups(
-  deps: PruneDeps,
-  records: readonly LedgerBackupRecord[],
-  now: Date,
-  dryRun: boolean | undefined,
-): Promise<{ records: LedgerBackupRecord[]; changed: number }> {
-  let changed = 0;
-  const out: LedgerBackupRecord[] = [];
-  for (const r of records) {
-    const old = r.createdAt && now.getTime() - new Date(r.createdAt).getTime() >= VERIFY_CREATING_AFTER_MS;
-    if (r.status !== 'CREATING' || !r.backupArn || !old) {
-      out.push(r);
-      continue;
-    }
-    const status = await deps.backups.describeBackupStatus(r.backupArn);
-    const next = status === undefined ? 'DELETED' : status === 'AVAILABLE' || status === 'DELETED' ? status : undefined;
-    if (next && !dryRun) {
-      await deps.ledger.setBackupStatus(
-        r,
-        next,
-        next === 'DELETED' ? { at: now.toISOString(), reason: 'backup no longer exists (deleted outside the service)' } : undefined,
-      );
-      changed++;
-    }
-    out.push(next ? { ...r, status: next } : r);
-  }
-  return { records: out, changed };
-}
-
-/** What the retention planner sees: the listing when there is one, else the ledger's records. */
-function backupsForPlan(records: readonly LedgerBackupRecord[], listing?: readonly BackupInfo[]): RetentionBackup[] {
-  if (listing) {
-    const listed = new Set(listing.map((b) => b.arn));
-    const fromListing: RetentionBackup[] = listing.map((b) => ({
-      arn: b.arn,
-      name: b.name,
-      table: b.table,
-      createdAt: new Date(b.createdAt),
-      status: b.status,
-    }));
-    // Records created after the listing are not in it; they count as the ledger knows them.
-    const newer = records
-      .filter((r) => r.backupArn && !listed.has(r.backupArn) && LIVE.has(r.status))
-      .map((r) => ({ arn: r.backupArn!, name: r.backupName, table: r.table, createdAt: new Date(r.createdAt ?? r.claimedAt), status: 'CREATING' }));
-    return [...fromListing, ...newer];
-  }
+/** What the planner sees of the ledger's records: the live ones, with their holds. */
+function ownedBackups(records: readonly LedgerBackupRecord[], statusOf: (r: LedgerBackupRecord) => string): RetentionBackup[] {
   return records
-    .filter((r) => r.backupArn && r.status !== 'CLAIMED' && r.status !== 'FAILED')
+    .filter((r) => r.backupArn && LIVE.has(r.status))
     .map((r) => ({
       arn: r.backupArn!,
       name: r.backupName,
       table: r.table,
-      createdAt: new Date(r.createdAt ?? r.claimedAt),
-      status: r.status,
-    }));
+      policy: r.policy,
+      createdAt: timeOf(r),
+      status: statusOf(r),
+      ...(r.hold ? { hold: r.hold } : {}),
+    }))
+    .filter((b) => b.status !== 'GONE');
+}
+
+interface Confirmation {
+  /** The listing's status of each record it showed (by ARN), GONE for records judged gone. */
+  readonly status: Map<string, string>;
+  readonly vanished: LedgerBackupRecord[];
+  readonly settled: LedgerBackupRecord[];
+  readonly revived: LedgerBackupRecord[];
+}
+
+/** Compares the table's records with its listing. Pure: the caller writes what it found. */
+export function confirmAgainstListing(records: readonly LedgerBackupRecord[], listing: readonly BackupInfo[], listedAt: Date): Confirmation {
+  const seen = new Map(listing.map((b) => [b.arn, b]));
+  const status = new Map<string, string>();
+  const vanished: LedgerBackupRecord[] = [];
+  const settled: LedgerBackupRecord[] = [];
+  const revived: LedgerBackupRecord[] = [];
+  for (const r of records) {
+    if (!r.backupArn) continue;
+    const b = seen.get(r.backupArn);
+    if (r.status === 'VANISHED') {
+      if (b && b.status !== 'DELETED') revived.push(r);
+      continue;
+    }
+    if (!LIVE.has(r.status)) continue;
+    if (b && b.status !== 'DELETED') {
+      status.set(r.backupArn, b.status);
+      if (r.status === 'CREATING' && b.status === 'AVAILABLE') settled.push(r);
+    } else if (b || timeOf(r).getTime() < listedAt.getTime() - LISTING_GRACE_MS) {
+      status.set(r.backupArn, 'GONE');
+      vanished.push(r);
+    }
+  }
+  return { status, vanished, settled, revived };
 }
 
 /** Plans and (unless dry-run) carries out retention for one table and policy. */
@@ -156,41 +126,73 @@ export async function pruneTable(deps: PruneDeps, req: PruneRequest): Promise<Pr
   const log = deps.log ?? silentLog;
   const now = deps.clock.now();
   const [records, state] = await Promise.all([
-    deps.ledger.listBackupRecords(req.table),
+    deps.ledger.listBackupRecords(req.table, req.policy),
     req.state ? Promise.resolve(req.state) : deps.ledger.getState(req.table, req.policy),
   ]);
+  const mine = records.filter((r) => r.table === req.table && r.policy === req.policy);
+  const plan = (backups: RetentionBackup[]) =>
+    planRetention({
+      table: req.table,
+      policy: req.policy,
+      backups,
+      retention: req.retention,
+      now,
+      lastAttempt:
+        state?.lastAttemptStatus && state.lastAttemptAt ? { status: state.lastAttemptStatus, at: new Date(state.lastAttemptAt) } : undefined,
+      frozenUntil: state?.pruneFrozenUntil ? new Date(state.pruneFrozenUntil) : undefined,
+    });
 
+  // From the ledger alone; a record long CREATING is presumed settled here (the listing decides).
+  const presumed = plan(
+    ownedBackups(mine, (r) => (r.status === 'CREATING' && now.getTime() - timeOf(r).getTime() >= SETTLE_AFTER_MS ? 'AVAILABLE' : r.status)),
+  );
+  const base = { table: req.table, policy: req.policy, deleted: [] as string[], deferred: [], failed: [], vanished: 0, reconciled: 0 };
+  if (presumed.delete.length === 0) return { ...base, plan: presumed, confirmed: false };
+
+  // Something would go: confirm what exists first.
+  const listedAt = deps.clock.now();
+  const listing = (await deps.backups.listBackups(req.table)).filter((b) => b.table === req.table);
+  const found = confirmAgainstListing(mine, listing, listedAt);
   let reconciled = 0;
-  let current: LedgerBackupRecord[] = records;
-  if (req.listing && !req.dryRun) {
-    reconciled = await reconcileLedger(deps, records, req.listing, req.listedAt ?? now);
-  } else if (!req.listing) {
-    ({ records: current, changed: reconciled } = await verifySettledBackups(deps, records, now, req.dryRun));
+  if (!req.dryRun) {
+    const at = deps.clock.now().toISOString();
+    for (const r of found.vanished) {
+      await deps.ledger.setBackupStatus(r, 'VANISHED', { at, reason: 'backup no longer exists: deleted outside the service' }, ['CREATING', 'AVAILABLE']);
+      log.warn('backup vanished outside the service', { table: req.table, policy: req.policy, backupArn: r.backupArn });
+    }
+    for (const r of found.settled) if (await deps.ledger.setBackupStatus(r, 'AVAILABLE', undefined, ['CREATING'])) reconciled++;
+    for (const r of found.revived) if (await deps.ledger.setBackupStatus(r, 'AVAILABLE', undefined, ['VANISHED'])) reconciled++;
   }
-  const plan = planRetention({
-    table: req.table,
-    policy: req.policy,
-    backups: backupsForPlan(current, req.listing),
-    retention: req.retention,
-    now,
-    lastAttempt:
-      state?.lastAttemptStatus && state.lastAttemptAt
-        ? { status: state.lastAttemptStatus, at: new Date(state.lastAttemptAt) }
-        : undefined,
-    frozenUntil: state?.pruneFrozenUntil ? new Date(state.pruneFrozenUntil) : undefined,
-  });
-  const outcome: PruneOutcome = { table: req.table, policy: req.policy, plan, deleted: [], deferred: [], failed: [], reconciled };
-  if (req.dryRun || plan.delete.length === 0) return outcome;
+  const confirmedPlan = plan(ownedBackups(mine, (r) => found.status.get(r.backupArn!) ?? r.status));
+  const outcome: PruneOutcome = { ...base, plan: confirmedPlan, vanished: found.vanished.length, reconciled, confirmed: true };
+  if (req.dryRun) return outcome;
 
-  const recordByArn = new Map(records.filter((r) => r.backupArn).map((r) => [r.backupArn!, r]));
-  for (const d of plan.delete) {
-    // Belt and braces: the planner already ignores anything whose name is not ours.
-    if (!parseBackupName(d.name)) continue;
-    let result: 'deleted' | 'gone';
+  const owned = new Map(mine.filter((r) => r.backupArn && LIVE.has(r.status)).map((r) => [r.backupArn!, r]));
+  for (const d of confirmedPlan.delete) {
+    // Every target is a live ledger record of this table and policy; nothing else is ever deleted.
+    const rec = owned.get(d.arn);
+    if (!rec) {
+      log.error('prune refused a target that is not a live ledger record of this table and policy', { table: req.table, policy: req.policy, backupArn: d.arn });
+      continue;
+    }
+    const mark = await deps.ledger.markDeleting(rec, { at: deps.clock.now().toISOString(), reason: `pruned: ${d.reasons.join(', ')}` });
+    if (mark !== 'marked') {
+      log.info('prune skipped a backup', { table: req.table, policy: req.policy, backupArn: d.arn, why: mark });
+      continue;
+    }
     try {
-      result = await deps.backups.deleteBackup(d.arn);
+      const result = await deps.backups.deleteBackup(d.arn);
+      outcome.deleted.push(d.arn);
+      log.info('pruned backup', { table: req.table, policy: req.policy, backupArn: d.arn, result });
     } catch (err) {
       const reason = errorMessage(err);
+      try {
+        await deps.ledger.unmarkDeleting(rec);
+      } catch (undoErr) {
+        // The record stays DELETED while the backup exists: it no longer counts and is never
+        // deleted by the service (kept, not lost); the next listing does not revive DELETED rows.
+        log.error('could not undo a deletion mark', { table: req.table, backupArn: d.arn, error: errorMessage(undoErr) });
+      }
       if (err instanceof RetryableError) {
         // BackupInUseException or throttling: the next run tries again; no failure storm.
         outcome.deferred.push({ arn: d.arn, reason });
@@ -199,21 +201,6 @@ export async function pruneTable(deps: PruneDeps, req: PruneRequest): Promise<Pr
         outcome.failed.push({ arn: d.arn, reason });
         log.error('prune failed', { table: req.table, policy: req.policy, backupArn: d.arn, reason });
       }
-      continue;
-    }
-    outcome.deleted.push(d.arn);
-    log.info('pruned backup', { table: req.table, policy: req.policy, backupArn: d.arn, result });
-    const rec = recordByArn.get(d.arn);
-    // A record already DELETED keeps its first deletion time and reason.
-    if (!rec || rec.status === 'DELETED') continue;
-    try {
-      await deps.ledger.setBackupStatus(rec, 'DELETED', {
-        at: deps.clock.now().toISOString(),
-        reason: result === 'deleted' ? `pruned: ${d.reasons.join(', ')}` : 'already gone when pruning',
-      });
-    } catch (err) {
-      // The backup is gone either way; the next sweep's reconciliation corrects the record.
-      log.warn('could not mark a pruned backup in the ledger', { table: req.table, backupArn: d.arn, error: errorMessage(err) });
     }
   }
   return outcome;

@@ -27,6 +27,8 @@ export interface RunCounts {
   readonly problems: number;
   /** Backups deleted by retention. */
   readonly deleted: number;
+  /** The service's backups found deleted outside the service (no longer counted by retention). */
+  readonly vanished: number;
 }
 
 export function countResults(report: Pick<RunReport, 'results' | 'problems'>): RunCounts {
@@ -34,13 +36,15 @@ export function countResults(report: Pick<RunReport, 'results' | 'problems'>): R
   let skipped = 0;
   let failed = 0;
   let deleted = 0;
+  let vanished = 0;
   for (const r of report.results) {
     if (r.status === 'backed-up') backedUp++;
     else if (r.status === 'skipped' || r.status === 'pruned') skipped++;
     else failed++;
     deleted += r.deleted ?? 0;
+    vanished += r.vanished ?? 0;
   }
-  return { backedUp, skipped, failed, problems: report.problems.length, deleted };
+  return { backedUp, skipped, failed, problems: report.problems.length, deleted, vanished };
 }
 
 export function outcomeOf(counts: RunCounts): RunOutcome {
@@ -50,10 +54,13 @@ export function outcomeOf(counts: RunCounts): RunOutcome {
   return counts.backedUp + counts.skipped === 0 ? 'NOTHING TO DO' : 'OK';
 }
 
-/** True when the run has something to say to people who asked only for failures. */
+/**
+ * True when the run has something to say to people who asked only for failures: a failure, a
+ * problem, or a backup of the service's that someone deleted outside it.
+ */
 export function hasFailures(report: Pick<RunReport, 'results' | 'problems'>): boolean {
   const c = countResults(report);
-  return c.failed > 0 || c.problems > 0;
+  return c.failed > 0 || c.problems > 0 || c.vanished > 0;
 }
 
 const SUBJECT_MAX = 100;
@@ -66,6 +73,7 @@ export function summarySubject(report: RunReport): string {
   if (c.deleted || report.trigger === 'prune') parts.push(`${c.deleted} deleted`);
   if (c.skipped && report.trigger !== 'prune') parts.push(`${c.skipped} skipped`);
   if (c.failed) parts.push(`${c.failed} failed`);
+  if (c.vanished) parts.push(`${c.vanished} vanished`);
   if (c.problems) parts.push(`${c.problems} problem${c.problems === 1 ? '' : 's'}`);
   const subject = `[ddb-backup] ${outcome}: ${report.policy} (${report.trigger}) - ${parts.join(', ')}`;
   const ascii = subject.replace(/[^\x20-\x7e]/g, '?');
@@ -103,6 +111,9 @@ export function summaryMessage(full: RunReport, opts: SummaryOptions = {}): stri
   lines.push(
     `backed up: ${c.backedUp}   skipped: ${c.skipped}   failed: ${c.failed}   problems: ${c.problems}   deleted by retention: ${c.deleted}`,
   );
+  if (c.vanished) {
+    lines.push(`vanished outside the service: ${c.vanished} backup(s) the ledger recorded no longer exist (deleted by hand or by another tool); they no longer count toward retention`);
+  }
   const section = (title: string, rows: string[]) => {
     if (rows.length === 0) return;
     lines.push('', `${title}:`);

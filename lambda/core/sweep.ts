@@ -1,18 +1,19 @@
 import { errorMessage } from './errors';
 import { runIdFor, type BackupJob, type JobResult } from './jobs';
-import { MAX_LISTING_IN_JOB, throwIfTransient, type Plan } from './planner';
+import { throwIfTransient, type Plan } from './planner';
 import type { Policy } from './policy';
 import type { BackupApi, BackupInfo, Clock, PolicySource, TableDiscovery } from './ports';
-import { listingByTable, orphanedTables, pruneTable, type PruneDeps, type PruneOutcome } from './prune';
+import { orphanedTables, pruneTable, type PruneDeps, type PruneOutcome } from './prune';
 import { mapPool, reportOf } from './run';
 import type { RunProblem, RunReport } from './summary';
 
 /**
- * The prune sweep of one policy: one account-wide ListBackups (every page) instead of one per
- * table, then one prune job per tagged table carrying that table's slice of the listing.
+ * The prune sweep of one policy: one prune job per tagged table, carrying only the table and the
+ * policy (the worker plans from the ledger and confirms with the table's own listing).
  *
- * Backups of tables whose tag no longer names the policy are kept and reported as `orphaned`:
- * removing a tag opts a table out of new backups, it never deletes its history.
+ * One account-wide ListBackups (every page) reports backups named for the policy whose tables
+ * no longer carry its tag, as `orphaned`: they are kept (removing a tag opts a table out of new
+ * backups, it never deletes its history). The listing only reports; it never decides a deletion.
  */
 
 export interface SweepRequest {
@@ -63,7 +64,6 @@ export async function planSweep(deps: SweepDeps, req: SweepRequest): Promise<Pla
     return done(policy);
   }
 
-  const listedAt = deps.clock.now();
   let listing: BackupInfo[];
   try {
     listing = await deps.backups.listBackups(req.table);
@@ -95,20 +95,15 @@ export async function planSweep(deps: SweepDeps, req: SweepRequest): Promise<Pla
     });
   }
 
-  const byTable = listingByTable(listing);
-  const jobs: BackupJob[] = tables.map((table) => {
-    const slice = byTable.get(table) ?? [];
-    return {
-      table,
-      policy: req.policy,
-      trigger: 'prune',
-      kind: 'prune',
-      slot: req.slot,
-      requestedAt: req.time,
-      runId,
-      ...(slice.length <= MAX_LISTING_IN_JOB ? { listing: slice, listedAt: listedAt.toISOString() } : {}),
-    };
-  });
+  const jobs: BackupJob[] = tables.map((table) => ({
+    table,
+    policy: req.policy,
+    trigger: 'prune',
+    kind: 'prune',
+    slot: req.slot,
+    requestedAt: req.time,
+    runId,
+  }));
   return done(policy, jobs, results);
 }
 
@@ -145,8 +140,6 @@ export async function sweepInProcess(
       policy: job.policy,
       retention,
       dryRun: opts.dryRun,
-      listing: job.listing,
-      listedAt: job.listedAt ? new Date(job.listedAt) : undefined,
     });
     outcomes.push(outcome);
     const failedOne = outcome.failed[0];
@@ -156,6 +149,7 @@ export async function sweepInProcess(
       status: failedOne ? 'failed' : 'pruned',
       deleted: outcome.deleted.length,
       ...(outcome.deferred.length ? { deferred: outcome.deferred.length } : {}),
+      ...(outcome.vanished ? { vanished: outcome.vanished } : {}),
       reason: failedOne
         ? `${outcome.failed.length} deletion(s) failed: ${failedOne.reason}`
         : `${opts.dryRun ? `would delete ${outcome.plan.delete.length}` : `${outcome.deleted.length} deleted`}, ${outcome.plan.keep.length} kept${

@@ -1,8 +1,9 @@
+import { ClaimLostError, claimIsStale, newAttemptId } from './claim';
 import { PolicyUnavailableError, RetryableError, TableNotFoundError, errorMessage } from './errors';
 import { cooldown, type BackupJob, type JobResult } from './jobs';
 import { backupName, type Trigger } from './naming';
 import type { EffectivePolicy } from './policy';
-import type { BackupApi, Clock, LedgerPort, PolicySource, TableFacts, TableState, TableUpkeep } from './ports';
+import type { BackupApi, ClaimRequest, Clock, CreatedBackup, LedgerPort, PolicySource, TableFacts, TableState, TableUpkeep } from './ports';
 import { pruneTable, type PruneOutcome } from './prune';
 import { silentLog, type Log } from './log';
 
@@ -72,13 +73,7 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
   }
 
   if (job.kind === 'prune') {
-    const outcome = await pruneTable(deps, {
-      table: job.table,
-      policy: job.policy,
-      retention: effective.policy.retention,
-      listing: job.listing,
-      listedAt: job.listedAt ? new Date(job.listedAt) : undefined,
-    });
+    const outcome = await pruneTable(deps, { table: job.table, policy: job.policy, retention: effective.policy.retention });
     return pruneResult(job, outcome);
   }
 
@@ -89,52 +84,61 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
     return skipped(job, due.reason);
   }
 
-  const claim = await deps.ledger.claim(job, effective.hash, now);
-  if (!claim.claimed) {
-    const existing = claim.existing;
-    if (existing.status === 'CLAIMED') {
-      throw new RetryableError(`slot ${job.slot} of ${job.table} is claimed by another attempt since ${existing.claimedAt}`);
-    }
-    const reason = `duplicate: slot ${job.slot} already has backup ${existing.backupArn ?? '(none)'} (${existing.status})`;
-    log.info('skipped', { ...ctx, reason });
-    return skipped(job, reason);
+  const attemptId = newAttemptId();
+  const name = backupName(job.policy, job.trigger as Trigger, now, job.slot, attemptId);
+  const claimed = await claimSlot(deps, job, {
+    policyHash: effective.hash,
+    now,
+    attemptId,
+    backupName: name,
+    minIntervalMinutes: effective.policy.minIntervalMinutes,
+  });
+  if (claimed.kind === 'skip') {
+    log.info('skipped', { ...ctx, reason: claimed.reason });
+    return skipped(job, claimed.reason);
   }
 
   try {
     const facts = await tableFacts(deps, job, effective, state, now);
-    if (facts.status && TRANSIENT_TABLE_STATES.has(facts.status)) {
+    // (A backup to adopt exists already, whatever the table's state now.)
+    if (claimed.kind === 'create' && facts.status && TRANSIENT_TABLE_STATES.has(facts.status)) {
       throw new RetryableError(`table ${job.table} is ${facts.status}`);
     }
-    if (facts.status && facts.status !== 'ACTIVE') {
+    if (claimed.kind === 'create' && facts.status && facts.status !== 'ACTIVE') {
       return await fail(`table ${job.table} is ${facts.status}; cannot back it up`);
     }
-    const name = backupName(job.policy, job.trigger as Trigger, now, job.slot);
     // CreateBackup itself refuses a table being created or deleted (TableInUseException,
-    // retryable) or gone (TableNotFoundException), so cached facts need no status check.
-    const created = await deps.backups.createBackup(job.table, name);
-    await deps.ledger.recordBackup(job, {
-      ...created,
-      // Never let a missing figure (or a CREATING backup's 0) record a size of 0.
-      sizeBytes: facts.sizeBytes ?? positive(created.sizeBytes) ?? state?.lastSizeBytes,
-      ...(facts.itemCount !== undefined ? { itemCount: facts.itemCount, itemCountAt: facts.at } : {}),
-    });
-    log.info('backed up', { ...ctx, backupArn: created.backupArn, backupName: created.backupName });
+    // retryable) or gone (TableNotFoundException), so cached facts need no status check. An
+    // earlier attempt's backup (found by the exact name its claim chose) is adopted instead.
+    const created = claimed.kind === 'adopt' ? claimed.backup : await deps.backups.createBackup(job.table, claimed.backupName);
+    try {
+      await deps.ledger.recordBackup(
+        job,
+        {
+          ...created,
+          // Never let a missing figure (or a CREATING backup's 0) record a size of 0.
+          sizeBytes: facts.sizeBytes ?? positive(created.sizeBytes) ?? state?.lastSizeBytes,
+          ...(facts.itemCount !== undefined ? { itemCount: facts.itemCount, itemCountAt: facts.at } : {}),
+        },
+        claimed.attemptId,
+      );
+    } catch (err) {
+      if (err instanceof ClaimLostError) {
+        return await fail(`backup ${created.backupArn} (${created.backupName}) was made but not recorded: ${err.message}; the service does not own it and will never delete it`, err);
+      }
+      // The backup exists: the next attempt finds it by its name and adopts it, never makes a second.
+      throw new RetryableError(`backup ${created.backupArn} was made but not recorded (${errorMessage(err)}); the next attempt adopts it`, { cause: err });
+    }
+    log.info(claimed.kind === 'adopt' ? 'adopted the backup of an earlier attempt' : 'backed up', { ...ctx, backupArn: created.backupArn, backupName: created.backupName });
     await upkeepAfterBackup(deps, job, effective, state, facts, now);
     const backedUp: JobResult = { table: job.table, policy: job.policy, status: 'backed-up', backupArn: created.backupArn };
     // Prune this table and policy now. A pruning problem never turns a good backup into a failure.
     try {
       // The state just moved on: the latest attempt succeeded. Passing it saves a ledger read.
       const current = { ...state, table: job.table, policy: job.policy, lastAttemptStatus: 'succeeded' as const, lastAttemptAt: created.createdAt };
-      const outcome = await pruneTable(deps, {
-        table: job.table,
-        policy: job.policy,
-        retention: effective.policy.retention,
-        state: current,
-        listing: job.listing,
-        listedAt: job.listedAt ? new Date(job.listedAt) : undefined,
-      });
+      const outcome = await pruneTable(deps, { table: job.table, policy: job.policy, retention: effective.policy.retention, state: current });
       const note = pruneNote(outcome);
-      return { ...backedUp, deleted: outcome.deleted.length, ...(outcome.deferred.length ? { deferred: outcome.deferred.length } : {}), ...(note ? { reason: note } : {}) };
+      return { ...backedUp, deleted: outcome.deleted.length, ...pruneCounts(outcome), ...(note ? { reason: note } : {}) };
     } catch (err) {
       log.error('prune after backup failed', { ...ctx, error: errorMessage(err) });
       return { ...backedUp, reason: `backup ok; pruning failed: ${errorMessage(err)}` };
@@ -149,6 +153,47 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
     }
     return fail(errorMessage(err), err);
   }
+}
+
+type Claimed =
+  | { readonly kind: 'create'; readonly attemptId: string; readonly backupName: string }
+  | { readonly kind: 'adopt'; readonly attemptId: string; readonly backup: CreatedBackup }
+  | { readonly kind: 'skip'; readonly reason: string };
+
+/** Slot records that stand for a backup that exists or existed: the slot is done. */
+const DONE = new Set(['CREATING', 'AVAILABLE', 'DELETED', 'VANISHED']);
+
+/**
+ * Claims the job's slot for this attempt (the cooldown held by the same conditional write).
+ * When an earlier attempt holds or failed the slot, its backup is looked up by the exact name
+ * its claim chose: found, it is adopted (never a second backup); not found, a failed or stale
+ * claim is taken over, and a live one is left to finish (retry later).
+ */
+async function claimSlot(deps: WorkerDeps, job: BackupJob, req: ClaimRequest): Promise<Claimed> {
+  const mine = { kind: 'create' as const, attemptId: req.attemptId, backupName: req.backupName };
+  const first = await deps.ledger.claim(job, req);
+  if (first.claimed) return mine;
+  if ('cooldown' in first) return { kind: 'skip', reason: first.cooldown };
+  const existing = first.existing;
+  if (DONE.has(existing.status)) {
+    return { kind: 'skip', reason: `duplicate: slot ${job.slot} already has backup ${existing.backupArn ?? '(none)'} (${existing.status})` };
+  }
+  if (existing.attemptId && existing.backupName) {
+    const found = (await deps.backups.listBackups(job.table)).find(
+      (b) => b.table === job.table && b.name === existing.backupName && b.status !== 'DELETED',
+    );
+    if (found) {
+      const backup: CreatedBackup = { backupArn: found.arn, backupName: existing.backupName, status: found.status, createdAt: found.createdAt || existing.claimedAt, sizeBytes: found.sizeBytes };
+      return { kind: 'adopt', attemptId: existing.attemptId, backup };
+    }
+  }
+  if (existing.status === 'CLAIMED' && !claimIsStale(existing.claimedAt, req.now)) {
+    throw new RetryableError(`slot ${job.slot} of ${job.table} is claimed by another attempt since ${existing.claimedAt}`);
+  }
+  const again = await deps.ledger.claim(job, { ...req, takeOver: existing.attemptId ?? '' });
+  if (again.claimed) return mine;
+  if ('cooldown' in again) return { kind: 'skip', reason: again.cooldown };
+  throw new RetryableError(`slot ${job.slot} of ${job.table} was taken by another attempt at the same moment`);
 }
 
 async function recordFailureQuietly(deps: WorkerDeps, job: BackupJob, reason: string, now: Date): Promise<void> {
@@ -170,20 +215,28 @@ function pruneNote(outcome: PruneOutcome): string | undefined {
   }
   if (outcome.deferred.length) parts.push(`${outcome.deferred.length} deletion(s) deferred: ${outcome.deferred[0].reason}`);
   if (outcome.failed.length) parts.push(`${outcome.failed.length} deletion(s) failed: ${outcome.failed[0].reason}`);
+  if (outcome.vanished) parts.push(`${outcome.vanished} backup(s) vanished outside the service (no longer counted)`);
   return parts.length ? parts.join('; ') : undefined;
+}
+
+function pruneCounts(outcome: PruneOutcome): Pick<JobResult, 'deferred' | 'vanished'> {
+  return {
+    ...(outcome.deferred.length ? { deferred: outcome.deferred.length } : {}),
+    ...(outcome.vanished ? { vanished: outcome.vanished } : {}),
+  };
 }
 
 function pruneResult(job: BackupJob, outcome: PruneOutcome): JobResult {
   const note = pruneNote(outcome);
   if (outcome.failed.length > 0) {
-    return { table: job.table, policy: job.policy, status: 'failed', deleted: outcome.deleted.length, reason: note };
+    return { table: job.table, policy: job.policy, status: 'failed', deleted: outcome.deleted.length, ...pruneCounts(outcome), reason: note };
   }
   return {
     table: job.table,
     policy: job.policy,
     status: 'pruned',
     deleted: outcome.deleted.length,
-    ...(outcome.deferred.length ? { deferred: outcome.deferred.length } : {}),
+    ...pruneCounts(outcome),
     reason: note ?? `${outcome.deleted.length} deleted, ${outcome.plan.keep.length} kept`,
   };
 }

@@ -63,7 +63,6 @@ function dispatchDeps(svc: Service): DispatchDeps {
     notifier: svc.notifier,
     clock: svc.clock,
     log: logger,
-    backups: svc.backups,
   };
 }
 
@@ -74,6 +73,10 @@ function dispatchDeps(svc: Service): DispatchDeps {
  * the prefix going into ALARM is a size job for exactly its (table, policy), slot
  * `size:<state-change time>`, through the same dispatch (so the worker's cooldown and the
  * ledger's idempotency apply). Any other alarm event is logged and ignored.
+ *
+ * A summary the planner publishes itself (a plan without jobs, or a run its enqueue failures
+ * complete) that SNS does not take is logged as RUN_NOT_PUBLISHED and fails the invocation:
+ * Lambda retries it, then the trigger dead-letter queue has it.
  */
 export async function plannerHandler(event: unknown, svc: Service = getService(), opts: PlannerOptions = {}): Promise<PlannerOutcome> {
   const alarm = readAlarmEvent(event, opts.alarmPrefix ?? (process.env[SIZE_ENV.ALARM_PREFIX] || SIZE_DEFAULTS.ALARM_PREFIX));

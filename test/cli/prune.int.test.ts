@@ -1,5 +1,5 @@
 import { CreateBackupCommand, ListBackupsCommand } from '@aws-sdk/client-dynamodb';
-import { isServiceBackup } from '../../lambda/core/naming';
+import { looksLikeServiceName } from '../../lambda/core/naming';
 import { createTable, makeEnv, putPolicyRaw, uniqueName, type TestEnv } from '../support/aws';
 import { cli } from '../support/cli';
 
@@ -37,7 +37,7 @@ describe('retention through the CLI against moto', () => {
     // Assess
     for (const r of runs) expect(r.code).toBe(0);
     const live = await liveBackups(env, table);
-    const ours = live.filter((b) => isServiceBackup(b.BackupName));
+    const ours = live.filter((b) => looksLikeServiceName(b.BackupName));
     expect(ours).toHaveLength(3);
     expect(live.map((b) => b.BackupArn)).toContain(manual.BackupDetails!.BackupArn);
     // The three kept are the three newest runs' backups.
@@ -117,7 +117,7 @@ describe('retention through the CLI against moto', () => {
     expect(orphan.code).toBe(0);
     const o = JSON.parse(orphan.stdout) as PruneJson;
     expect(o.problems).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'orphaned', table })]));
-    expect((await liveBackups(env, table)).filter((b) => isServiceBackup(b.BackupName))).toHaveLength(2);
+    expect((await liveBackups(env, table)).filter((b) => looksLikeServiceName(b.BackupName))).toHaveLength(2);
     expect(invalid.code).toBe(1);
     expect((JSON.parse(invalid.stdout) as PruneJson).problems[0]).toMatchObject({ kind: 'invalid-policy' });
   });

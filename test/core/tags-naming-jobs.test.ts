@@ -12,7 +12,7 @@ import {
   TRIGGERS,
   backupName,
   compactUtc,
-  isServiceBackup,
+  looksLikeServiceName,
   parseBackupName,
   slotHash,
   type Trigger,
@@ -195,7 +195,7 @@ describe('backupName / parseBackupName', () => {
         expect(parsed!.trigger).toBe(trigger);
         expect(parsed!.time.getTime()).toBe(Math.floor(time.getTime() / 1000) * 1000);
         expect(parsed!.slotHash).toBe(slotHash(slot));
-        expect(isServiceBackup(name)).toBe(true);
+        expect(looksLikeServiceName(name)).toBe(true);
       }),
       { numRuns: 500 },
     );
@@ -223,7 +223,7 @@ describe('backupName / parseBackupName', () => {
     const parsed = parseBackupName(name);
     // Assess
     expect(parsed).toBeUndefined();
-    expect(isServiceBackup(name)).toBe(false);
+    expect(looksLikeServiceName(name)).toBe(false);
   });
 
   it('compactUtc drops separators and milliseconds', () => {
