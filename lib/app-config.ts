@@ -25,6 +25,8 @@ const ConfigSchema = z
       .refine((d) => RETENTION_DAYS.has(d), { message: 'must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, ...)' })
       .optional(),
     maxReceiveCount: z.number().int().min(1).max(1000).optional(),
+    /** Worker instances at once (reserved concurrency and the event source's maximum concurrency). */
+    workerConcurrency: z.number().int().min(2).max(1000).optional(),
     /** Expression of every policy's prune sweep; validated like a policy's `schedule`. */
     pruneSchedule: PolicySchema.shape.schedule,
     /** Size-triggered backups (probe + alarms), change-triggered backups (streams), coverage digest. */
@@ -54,6 +56,7 @@ export interface AppConfig {
   readonly ledgerRemovalPolicy?: RemovalPolicy;
   readonly logRetention?: logs.RetentionDays;
   readonly maxReceiveCount?: number;
+  readonly workerConcurrency?: number;
   readonly pruneSchedule?: string;
   readonly sizeTriggers?: boolean;
   readonly probeSchedule?: string;
@@ -99,6 +102,7 @@ export function parseAppConfig(raw: unknown): AppConfig {
           : RemovalPolicy.RETAIN,
     logRetention: c.logRetentionDays as logs.RetentionDays | undefined,
     maxReceiveCount: c.maxReceiveCount,
+    workerConcurrency: c.workerConcurrency,
     pruneSchedule: c.pruneSchedule,
     sizeTriggers: c.sizeTriggers,
     probeSchedule: c.probeSchedule,

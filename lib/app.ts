@@ -24,6 +24,7 @@ export function buildStacks(app: App, config: AppConfig, env?: Environment): Bac
     tagKey: config.tagKey,
     logRetention: config.logRetention,
     maxReceiveCount: config.maxReceiveCount,
+    workerConcurrency: config.workerConcurrency,
     pruneSchedule: config.pruneSchedule,
     sizeTriggers: config.sizeTriggers,
     probeSchedule: config.probeSchedule,

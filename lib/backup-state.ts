@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -17,8 +17,8 @@ export interface BackupStateProps {
   /**
    * KMS key that encrypts the ledger table and the SNS topic (and, in DynamoDbBackupService, the job
    * queues). An imported key's policy cannot be changed by CDK: it must already allow
-   * `cloudwatch.amazonaws.com` and `events.amazonaws.com` to call `kms:Decrypt` and
-   * `kms:GenerateDataKey*`, or alarm notifications will not be delivered.
+   * `cloudwatch.amazonaws.com` (for the alarms of this account) and `events.amazonaws.com` to call
+   * `kms:Decrypt` and `kms:GenerateDataKey*`, or alarm notifications will not be delivered.
    *
    * @default - a new customer managed key with rotation enabled
    */
@@ -65,16 +65,34 @@ export class BackupState extends Construct {
         pendingWindow: Duration.days(30),
       });
 
-    // CloudWatch alarms and EventBridge rules publish to the encrypted topic; SNS encrypts with
-    // this key on their behalf, so they need Decrypt and GenerateDataKey* in the key policy.
+    // The alarms of this account (the service's: DLQs, reconciler errors, notification failures)
+    // publish to the topic as cloudwatch.amazonaws.com. Scoped to alarms of this account and
+    // region: the confused-deputy keys CloudWatch sets on its calls.
+    const stack = Stack.of(this);
+    const fromAlarmsOfThisAccount = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      },
+    };
+
+    // SNS encrypts with this key on the publisher's behalf, so CloudWatch (alarm actions) and
+    // EventBridge (rules targeting the topic) need Decrypt and GenerateDataKey* in the key policy.
     // No-op (by design) for an imported key: see `encryptionKey`.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'AllowAlarmsAndEventsToPublishToEncryptedTopic',
-        principals: [
-          new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
-          new iam.ServicePrincipal('events.amazonaws.com'),
-        ],
+        sid: 'AllowAlarmsToPublishToEncryptedTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromAlarmsOfThisAccount,
+      }),
+      true,
+    );
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowEventsToPublishToEncryptedTopic',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
       }),
@@ -99,6 +117,17 @@ export class BackupState extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
+    // The topic policy (created for enforceSSL) replaces SNS's default policy, which let the
+    // account publish: without this statement no alarm could reach the topic.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: fromAlarmsOfThisAccount,
+      }),
+    );
     for (const email of new Set(props.notificationEmails ?? [])) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     }

@@ -146,6 +146,8 @@ export class ChangeTrigger extends Construct {
     );
     // The mapping's on-failure destination is written with the function's role.
     this.failureQueue.grantSendMessages(stream.role);
+    // The stream handler enqueues change-triggered jobs: the service's job queue names this role
+    // among the principals its policy lets send (DynamoDbBackupService).
     props.jobQueue.grantSendMessages(stream.role);
     props.ledgerTable.grantReadWriteData(stream.role);
     this.grantCommon(stream.role, props);
@@ -168,10 +170,17 @@ export class ChangeTrigger extends Construct {
         conditions: { StringEquals: { 'lambda:FunctionArn': this.streamHandler.functionArn } },
       }),
     );
+    // DescribeTable: LatestStreamArn.
+    reconciler.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: [this.tableArn('*')] }));
     reconciler.role.addToPrincipalPolicy(
-      // DescribeTable: LatestStreamArn. UpdateTable: only to enable a KEYS_ONLY stream where a
-      // policy says `enableStream: true` (IAM has no condition key for StreamSpecification).
-      new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable', 'dynamodb:UpdateTable'], resources: [this.tableArn('*')] }),
+      // UpdateTable: only to enable a KEYS_ONLY stream where a policy says `enableStream: true`
+      // (IAM has no condition key for StreamSpecification), so only on opted-in tables: those
+      // carrying the tag (any value).
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateTable'],
+        resources: [this.tableArn('*')],
+        conditions: { StringLike: { [`aws:ResourceTag/${tagKey}`]: '*' } },
+      }),
     );
     // CreateEventSourceMapping checks that the caller may read the stream.
     reconciler.role.addToPrincipalPolicy(
@@ -256,7 +265,7 @@ export class ChangeTrigger extends Construct {
     acknowledgeWildcardResource(
       reconcilerRole,
       this.tableArn('*'),
-      'DescribeTable (LatestStreamArn) and UpdateTable (enable a KEYS_ONLY stream when a policy allows it) on tables opted in by tag at run time.',
+      'DescribeTable (LatestStreamArn) and UpdateTable (enable a KEYS_ONLY stream when a policy allows it) on tables opted in by tag at run time; UpdateTable is limited by an aws:ResourceTag condition to tables carrying the opt-in tag.',
     );
     acknowledgeWildcardResource(
       reconcilerRole,

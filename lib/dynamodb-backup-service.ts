@@ -1,5 +1,6 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { RemovalPolicy } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -20,8 +21,9 @@ import { BackupState } from './backup-state';
 import { ChangeTrigger } from './change-trigger';
 import { SizeTrigger, type SizeAlarmTable } from './size-trigger';
 import { acknowledgeWildcardAction, acknowledgeWildcardResource } from './private/acknowledge';
-import { queueMessagesAlarm } from './private/alarms';
+import { logMessageAlarm, queueMessagesAlarm } from './private/alarms';
 import { handlerFunction } from './private/handler-function';
+import { QueueSenders } from './private/queue-senders';
 import { ssmScope } from './private/ssm';
 
 /** Value of POWERTOOLS_SERVICE_NAME on both functions. */
@@ -38,6 +40,24 @@ export const DEFAULT_PROBE_SCHEDULE = 'rate(1 hour)';
 
 /** Schedule of the stream mapping reconciler: every 15 minutes. */
 export const DEFAULT_RECONCILE_SCHEDULE = 'rate(15 minutes)';
+
+/** Default of `workerConcurrency`: worker instances at once. */
+export const DEFAULT_WORKER_CONCURRENCY = 10;
+
+/** CloudWatch namespace of the service's metrics (the size probe's too). */
+export const METRIC_NAMESPACE = SIZE_DEFAULTS.METRIC_NAMESPACE;
+
+/**
+ * `message` of the JSON log line (Powertools Logger) the worker, planner and digest write when
+ * the SNS publish of a run summary fails; counted into NOTIFY_FAILURES_METRIC.
+ */
+export const NOTIFY_FAILURE_MESSAGE = 'run summary not published';
+
+/** Metric (in METRIC_NAMESPACE) of the run summaries that could not be published. */
+export const NOTIFY_FAILURES_METRIC = 'NotifyFailures';
+
+/** Service name of Application Auto Scaling for DynamoDB (its service-linked role). */
+const AUTOSCALING_SERVICE = 'dynamodb.application-autoscaling.amazonaws.com';
 
 /** Largest value of a standard-tier SSM parameter. */
 const SSM_STANDARD_MAX_BYTES = 4096;
@@ -109,6 +129,8 @@ export interface DynamoDbBackupServiceProps {
   /**
    * Notification topic. Give it together with `ledgerTable`. When the topic is encrypted, pass its
    * key as `encryptionKey`: the functions get kms:Decrypt/GenerateDataKey* on that key to publish.
+   * The service's alarms publish to it: its policy (and its key's) must let
+   * `cloudwatch.amazonaws.com` publish for the alarms of this account, as BackupState's does.
    *
    * @default - a topic created in a BackupState inside this construct
    */
@@ -127,6 +149,18 @@ export interface DynamoDbBackupServiceProps {
    * @default 3 (DEFAULTS.MAX_RECEIVE_COUNT)
    */
   readonly maxReceiveCount?: number;
+
+  /**
+   * Most worker instances running at once (2-1000): the worker's reserved concurrency and the
+   * maximum concurrency of its job queue event source. Every instance calls CreateBackup,
+   * DeleteBackup and UpdateContinuousBackups, whose rate limits are per account and region, so
+   * more instances bring throttling, not throughput. The reservation comes out of the account's
+   * unreserved concurrency, of which Lambda keeps a minimum (100 in most accounts): the account's
+   * concurrency limit must leave room for it.
+   *
+   * @default 10 (DEFAULT_WORKER_CONCURRENCY)
+   */
+  readonly workerConcurrency?: number;
 
   /**
    * EventBridge expression (`cron(...)` or `rate(...)`, UTC) of the prune sweep. Every policy, with
@@ -274,8 +308,12 @@ export class DynamoDbBackupService extends Construct {
   public readonly digest?: nodejs.NodejsFunction;
   /** The rule that runs the coverage digest; undefined when `coverageDigest` is false. */
   public readonly digestRule?: events.Rule;
+  /** Alarms (to the topic) when a run summary could not be published (NOTIFY_FAILURES_METRIC). */
+  public readonly notifyFailureAlarm: cloudwatch.Alarm;
 
   private readonly parameterArn: string;
+  /** Who may send to the job queue: its policy denies sqs:SendMessage to everyone else. */
+  private readonly jobSenders: QueueSenders;
 
   constructor(scope: Construct, id: string, props: DynamoDbBackupServiceProps = {}) {
     super(scope, id);
@@ -290,6 +328,12 @@ export class DynamoDbBackupService extends Construct {
       errors.push(`maxReceiveCount: must be an integer from 1 to 1000, got ${maxReceiveCount}`);
       // Keep building so every error is reported at synth; the synth fails anyway.
       maxReceiveCount = DEFAULTS.MAX_RECEIVE_COUNT;
+    }
+    let workerConcurrency = props.workerConcurrency ?? DEFAULT_WORKER_CONCURRENCY;
+    // 2: the smallest maximum concurrency of an SQS event source.
+    if (!Number.isInteger(workerConcurrency) || workerConcurrency < 2 || workerConcurrency > 1000) {
+      errors.push(`workerConcurrency: must be an integer from 2 to 1000, got ${workerConcurrency}`);
+      workerConcurrency = DEFAULT_WORKER_CONCURRENCY;
     }
     this.pruneSchedule = resolveSchedule('pruneSchedule', props.pruneSchedule, DEFAULT_PRUNE_SCHEDULE, errors);
     const probeSchedule = resolveSchedule('probeSchedule', props.probeSchedule, DEFAULT_PROBE_SCHEDULE, errors);
@@ -367,6 +411,10 @@ export class DynamoDbBackupService extends Construct {
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
+    // Only the roles that enqueue jobs may send (every other principal is denied, whatever its
+    // identity policy allows): the planner's role and the grantees of grantRun/grantOperator
+    // (grantPlanner), and the stream handler's role of the change trigger (below).
+    this.jobSenders = new QueueSenders(this, this.jobQueue);
     // EventBridge and Lambda async invocations write here; SQS-managed encryption needs no key
     // policy for either service.
     this.triggerDeadLetterQueue = new sqs.Queue(this, 'TriggerDeadLetterQueue', {
@@ -402,6 +450,7 @@ export class DynamoDbBackupService extends Construct {
       logRetention,
       environment: commonEnv,
       deadLetterQueue: undefined, // invoked by the SQS event source: failed jobs go to the job DLQ
+      reservedConcurrentExecutions: workerConcurrency,
     });
 
     this.planner = planner.fn;
@@ -411,8 +460,10 @@ export class DynamoDbBackupService extends Construct {
     this.grantPlanner(planner.role);
     this.grantWorker(worker.role);
 
+    // maxConcurrency = reserved concurrency: the poller never invokes more instances than the
+    // reservation allows, so no job is throttled back to the queue (and towards the DLQ).
     this.worker.addEventSource(
-      new SqsEventSource(this.jobQueue, { batchSize: 10, reportBatchItemFailures: true }),
+      new SqsEventSource(this.jobQueue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: workerConcurrency }),
     );
 
     // ---- schedules and prune sweeps -------------------------------------------------------------
@@ -481,9 +532,12 @@ export class DynamoDbBackupService extends Construct {
         logRetention,
         scheduleDeadLetterQueue: this.triggerDeadLetterQueue,
       });
+      // The stream handler enqueues change-triggered jobs.
+      this.jobSenders.allow(this.changeTrigger.streamHandler.role!);
     }
 
     // ---- coverage digest ------------------------------------------------------------------------
+    let digestLogGroup: logs.ILogGroup | undefined;
     if (props.coverageDigest ?? true) {
       // The digest consumes no queue: no MAX_RECEIVE_COUNT.
       const digestEnv = Object.fromEntries(Object.entries(commonEnv).filter(([k]) => k !== ENV.MAX_RECEIVE_COUNT));
@@ -497,6 +551,7 @@ export class DynamoDbBackupService extends Construct {
         deadLetterQueue: this.triggerDeadLetterQueue,
       });
       this.digest = digest.fn;
+      digestLogGroup = digest.logGroup;
       this.grantCoverageRead(digest.role);
       this.grantNotify(digest.role);
       this.digestRule = new events.Rule(this, 'DigestSchedule', {
@@ -513,6 +568,19 @@ export class DynamoDbBackupService extends Construct {
       this.acknowledgeDigestFindings(digest.role);
     }
 
+    // ---- notification failures ------------------------------------------------------------------
+    // The functions that publish run summaries log NOTIFY_FAILURE_MESSAGE when a publish fails.
+    // The alarm's own notification goes to the same topic: it reaches someone when the publish
+    // failed for a passing reason (throttling, a function's own permissions).
+    this.notifyFailureAlarm = logMessageAlarm(this, 'NotifyFailureAlarm', {
+      logGroups: { Planner: planner.logGroup, Worker: worker.logGroup, ...(digestLogGroup ? { Digest: digestLogGroup } : {}) },
+      message: NOTIFY_FAILURE_MESSAGE,
+      namespace: METRIC_NAMESPACE,
+      metricName: NOTIFY_FAILURES_METRIC,
+      description: `Run summaries could not be published to the notification topic (log lines "${NOTIFY_FAILURE_MESSAGE}" of the planner, worker or digest)`,
+      topic: this.topic,
+    });
+
     // ---- cdk-nag acknowledgements (each with its reason) ----------------------------------------
     this.acknowledgeRoleFindings(planner.role, 'planner');
     this.acknowledgeRoleFindings(worker.role, 'worker');
@@ -523,7 +591,8 @@ export class DynamoDbBackupService extends Construct {
   /**
    * Grants what the `ddb-backup` CLI needs to run the planner and worker in-process
    * (`ddb-backup run`): everything both functions may do, the worker's post-backup upkeep
-   * (settings snapshot, PITR) included.
+   * (settings snapshot, PITR) included. The grantee may send to the job queue, like the planner:
+   * give a role or a user (the queue policy names its senders by ARN).
    */
   public grantRun(grantee: iam.IGrantable): iam.Grant {
     this.grantPlanner(grantee);
@@ -544,7 +613,8 @@ export class DynamoDbBackupService extends Construct {
    * (restore never overwrites or deletes an existing table; that is enforced by the CLI, not by
    * IAM), then re-apply the source's settings to it (tags, TTL, PITR, stream, table class,
    * deletion protection, resource policy, Contributor Insights, Kinesis destinations, auto scaling).
-   * Reading the source's settings and backups is part of `grantRun`.
+   * The resource policy can only be put on tables without the opt-in tag. Reading the source's
+   * settings and backups is part of `grantRun`.
    */
   public grantRestore(grantee: iam.IGrantable): iam.Grant {
     iam.Grant.addToPrincipal({
@@ -557,7 +627,6 @@ export class DynamoDbBackupService extends Construct {
         'dynamodb:UpdateTimeToLive',
         'dynamodb:UpdateContinuousBackups',
         'dynamodb:UpdateTable',
-        'dynamodb:PutResourcePolicy',
         'dynamodb:UpdateContributorInsights',
         'dynamodb:EnableKinesisStreamingDestination',
         // A restore writes the restored items into the new table with the caller's permissions.
@@ -570,6 +639,61 @@ export class DynamoDbBackupService extends Construct {
         'dynamodb:Scan',
       ],
       resourceArns: [this.tableArn('*'), this.tableArn('*/backup/*'), this.tableArn('*/index/*')],
+    });
+    // The source's resource policy, re-applied to the restored table. IAM cannot tell a table
+    // this restore created from any other, and a restore carries no request tags, so the grant
+    // is scoped the other way round: never on a table carrying the opt-in tag. The tables the
+    // service protects keep the resource policy their owners gave them, while a restored table
+    // gets it (the restore drops the opt-in tag unless --keep-policy-tag; with it, the tag is
+    // re-applied first and the resource policy is refused: restore without it, then
+    // `restore-settings --only tags --keep-policy-tag`).
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:PutResourcePolicy'],
+      resourceArns: [this.tableArn('*')],
+      conditions: { Null: { [this.tagCondition()]: 'true' } },
+    });
+    const stack = Stack.of(this);
+    // A restore with --sse KMS --kms-key: DynamoDB describes the key and creates a grant on it
+    // with the caller's permissions; only through DynamoDB, on keys of this account.
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kms:DescribeKey', 'kms:CreateGrant'],
+      resourceArns: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
+    });
+    // Re-enabling a Kinesis streaming destination: DynamoDB checks that the caller may describe
+    // and write to the stream (streams of this account and region).
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:PutRecord', 'kinesis:PutRecords'],
+      resourceArns: [this.kinesisStreamArn()],
+    });
+    // Target tracking policies: Application Auto Scaling creates and deletes their alarms, which
+    // it names `TargetTracking-table/<table>...`, and checks that the caller may do so. Not the
+    // account's other alarms (the service's own among them).
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'],
+      resourceArns: [
+        stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: 'TargetTracking-table/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      ],
+    });
+    // The first scalable DynamoDB target of the account creates Application Auto Scaling's
+    // service-linked role for DynamoDB; that role only.
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['iam:CreateServiceLinkedRole'],
+      resourceArns: [
+        stack.formatArn({
+          service: 'iam',
+          region: '',
+          resource: 'role',
+          resourceName: `aws-service-role/${AUTOSCALING_SERVICE}/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable`,
+          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        }),
+      ],
+      conditions: { StringEquals: { 'iam:AWSServiceName': AUTOSCALING_SERVICE } },
     });
     // Auto scaling targets and policies of the restored table and its indexes. Neither action
     // supports resource-level permissions for DynamoDB targets.
@@ -605,7 +729,10 @@ export class DynamoDbBackupService extends Construct {
       resourceArns: ['*'],
     });
     this.grantPolicyRead(grantee);
+    // The planner's role, and every grantee of grantRun/grantOperator: each gets SendMessage
+    // here, so the queue policy names it too (and denies every other principal).
     this.jobQueue.grantSendMessages(grantee);
+    this.jobSenders.allow(grantee);
     this.grantNotify(grantee);
     return this.ledgerTable.grantReadWriteData(grantee);
   }
@@ -624,11 +751,23 @@ export class DynamoDbBackupService extends Construct {
         'dynamodb:GetResourcePolicy',
         'dynamodb:DescribeContributorInsights',
         'dynamodb:DescribeKinesisStreamingDestination',
-        // ... and PITR per policy (ensurePitr in lambda/aws/pitr.ts: on, or a new recovery period;
-        // never off).
-        'dynamodb:UpdateContinuousBackups',
       ],
       resourceArns: [this.tableArn('*')],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      // ... and PITR per policy (ensurePitr in lambda/aws/pitr.ts: on, or a new recovery period;
+      // never off), on opted-in tables only: those carrying the tag.
+      actions: ['dynamodb:UpdateContinuousBackups'],
+      resourceArns: [this.tableArn('*')],
+      conditions: this.optedIn(),
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      // The settings snapshot reads the table's Kinesis streaming destinations; DynamoDB
+      // describes each destination stream with the caller's permissions.
+      actions: ['kinesis:DescribeStreamSummary', 'kinesis:DescribeStream'],
+      resourceArns: [this.kinesisStreamArn()],
     });
     iam.Grant.addToPrincipal({
       grantee,
@@ -701,7 +840,12 @@ export class DynamoDbBackupService extends Construct {
       acknowledgeWildcardResource(
         role,
         this.tableArn('*'),
-        'CreateBackup and DescribeTable target the tables discovered at run time by tag, so they cannot be listed at deploy time; so do the read-only Describe*/ListTagsOfResource/GetResourcePolicy calls of the settings snapshot taken after a backup, and UpdateContinuousBackups, which only turns PITR on (or sets its recovery period) as the table\'s policy asks. Scoped to DynamoDB tables of this account and region.',
+        'CreateBackup and DescribeTable target the tables discovered at run time by tag, so they cannot be listed at deploy time; so do the read-only Describe*/ListTagsOfResource/GetResourcePolicy calls of the settings snapshot taken after a backup, and UpdateContinuousBackups, which only turns PITR on (or sets its recovery period) as the table\'s policy asks and is limited by an aws:ResourceTag condition to tables carrying the opt-in tag. Scoped to DynamoDB tables of this account and region.',
+      );
+      acknowledgeWildcardResource(
+        role,
+        this.kinesisStreamArn(),
+        'kinesis:DescribeStream and DescribeStreamSummary (read-only) on the Kinesis streaming destinations of the tables discovered at run time, which DynamoDB describes with the caller\'s permissions for the settings snapshot used by restores; streams of this account and region.',
       );
       acknowledgeWildcardResource(
         role,
@@ -787,6 +931,21 @@ export class DynamoDbBackupService extends Construct {
       resourceName,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
+  }
+
+  /** Kinesis data streams of this account and region. */
+  private kinesisStreamArn(): string {
+    return Stack.of(this).formatArn({ service: 'kinesis', resource: 'stream', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  }
+
+  /** The condition key of the opt-in tag on the resource acted on. */
+  private tagCondition(): string {
+    return `aws:ResourceTag/${this.tagKey}`;
+  }
+
+  /** Condition: the table carries the opt-in tag (any value). */
+  private optedIn(): Record<string, Record<string, unknown>> {
+    return { StringLike: { [this.tagCondition()]: '*' } };
   }
 }
 

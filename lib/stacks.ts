@@ -45,6 +45,7 @@ export interface BackupServiceStackProps
       | 'tagKey'
       | 'logRetention'
       | 'maxReceiveCount'
+      | 'workerConcurrency'
       | 'pruneSchedule'
       | 'sizeTriggers'
       | 'probeSchedule'
@@ -75,6 +76,7 @@ export class BackupServiceStack extends Stack {
       tagKey: props.tagKey,
       logRetention: props.logRetention,
       maxReceiveCount: props.maxReceiveCount,
+      workerConcurrency: props.workerConcurrency,
       pruneSchedule: props.pruneSchedule,
       sizeTriggers: props.sizeTriggers,
       probeSchedule: props.probeSchedule,

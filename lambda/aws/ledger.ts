@@ -437,30 +437,32 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
    * paginated scan.
    */
   async listBackupRecords(table?: string, policy?: string): Promise<BackupRecord[]> {
-    const out: BackupRecord[] = [];
-    if (table) {
-      const pages = paginateQuery(
-        { client: this.doc },
-        {
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
-          ExpressionAttributeValues: { ':pk': tablePk(table), ':b': policy ? `BACKUP#${policy}#` : 'BACKUP#' },
-          ConsistentRead: true,
-        },
-      );
-      for await (const page of pages) out.push(...((page.Items ?? []) as BackupRecord[]));
-    } else {
-      const pages = paginateScan(
-        { client: this.doc },
-        {
-          TableName: this.tableName,
-          FilterExpression: 'begins_with(pk, :t) AND begins_with(sk, :b)',
-          ExpressionAttributeValues: { ':t': 'TABLE#', ':b': 'BACKUP#' },
-        },
-      );
-      for await (const page of pages) out.push(...((page.Items ?? []) as BackupRecord[]));
-    }
-    return out;
+    return this.call(async () => {
+      const out: BackupRecord[] = [];
+      if (table) {
+        const pages = paginateQuery(
+          { client: this.doc },
+          {
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
+            ExpressionAttributeValues: { ':pk': tablePk(table), ':b': policy ? `BACKUP#${policy}#` : 'BACKUP#' },
+            ConsistentRead: true,
+          },
+        );
+        for await (const page of pages) out.push(...((page.Items ?? []) as BackupRecord[]));
+      } else {
+        const pages = paginateScan(
+          { client: this.doc },
+          {
+            TableName: this.tableName,
+            FilterExpression: 'begins_with(pk, :t) AND begins_with(sk, :b)',
+            ExpressionAttributeValues: { ':t': 'TABLE#', ':b': 'BACKUP#' },
+          },
+        );
+        for await (const page of pages) out.push(...((page.Items ?? []) as BackupRecord[]));
+      }
+      return out;
+    });
   }
 
   // ---- table settings snapshots (restore fidelity when the source table is gone) ----

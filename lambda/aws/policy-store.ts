@@ -1,11 +1,12 @@
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { DEFAULTS } from '../env';
-import { PolicyUnavailableError, PolicyValidationError, errorMessage } from '../core/errors';
+import { PolicyUnavailableError, errorMessage } from '../core/errors';
 import {
   assertPolicyName,
   parseOverrideJson,
   parsePolicy,
+  parsePolicyDocument,
   parsePolicyJson,
   resolveEffectivePolicy,
   serialisePolicy,
@@ -134,12 +135,7 @@ export class PolicyStore {
    */
   async getEffective(name: string, table: string): Promise<EffectivePolicy> {
     const text = await this.readPolicyText(name);
-    let base: unknown;
-    try {
-      base = JSON.parse(text);
-    } catch (err) {
-      throw new PolicyValidationError(`"${name}"`, [`(json): ${(err as Error).message}`], { cause: err });
-    }
+    const base = parsePolicyDocument(text, `"${name}" (${this.policyPrefix}${name})`);
     let overrideText: string | undefined;
     try {
       overrideText = (await this.listOverrides())[table];
@@ -149,7 +145,10 @@ export class PolicyStore {
         retryable: true,
       });
     }
-    const override = overrideText === undefined ? undefined : parseOverrideJson(overrideText, `override of table "${table}"`);
+    const override =
+      overrideText === undefined
+        ? undefined
+        : parseOverrideJson(overrideText, `override of table "${table}" (${this.tablePrefix}${table}) for policy "${name}"`);
     return resolveEffectivePolicy(name, base, override, table);
   }
 

@@ -1,14 +1,22 @@
-/** Typed errors shared by the core, the adapters, the handlers and the CLI. */
+/**
+ * Typed errors shared by the core, the adapters, the handlers and the CLI.
+ *
+ * Every class spells out its `name`: the Lambdas are minified bundles, where class names are
+ * mangled, and `errorMessage()` (SNS, the ledger, the CLI) prints the name.
+ */
 
 export class BackupServiceError extends Error {
+  override name: string = 'BackupServiceError';
+
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
 
 /** A policy document failed validation. `issues` name the field at fault. */
 export class PolicyValidationError extends BackupServiceError {
+  override readonly name: string = 'PolicyValidationError';
+
   constructor(
     readonly source: string,
     readonly issues: readonly string[],
@@ -20,6 +28,8 @@ export class PolicyValidationError extends BackupServiceError {
 
 /** A policy could not be read at all (missing parameter, SSM outage, malformed JSON). */
 export class PolicyUnavailableError extends BackupServiceError {
+  override readonly name: string = 'PolicyUnavailableError';
+
   constructor(
     readonly policy: string,
     message: string,
@@ -34,7 +44,9 @@ export class PolicyUnavailableError extends BackupServiceError {
 }
 
 /** Bad input from an operator (flag, value, file). */
-export class UsageError extends BackupServiceError {}
+export class UsageError extends BackupServiceError {
+  override readonly name: string = 'UsageError';
+}
 
 /** Renders any thrown value as a one-line message. */
 export function errorMessage(err: unknown): string {
@@ -47,6 +59,8 @@ export function errorMessage(err: unknown): string {
 
 /** The table named by a job no longer exists (deleted between discovery and backup). */
 export class TableNotFoundError extends BackupServiceError {
+  override readonly name: string = 'TableNotFoundError';
+
   constructor(
     readonly table: string,
     options?: { cause?: unknown },
@@ -56,10 +70,14 @@ export class TableNotFoundError extends BackupServiceError {
 }
 
 /** A failure that may pass: throttling, a conflicting backup in progress, an outage. */
-export class RetryableError extends BackupServiceError {}
+export class RetryableError extends BackupServiceError {
+  override readonly name: string = 'RetryableError';
+}
 
 /** The ledger table does not exist: name it and say how to create it. */
 export class LedgerMissingError extends BackupServiceError {
+  override readonly name: string = 'LedgerMissingError';
+
   constructor(
     readonly tableName: string,
     options?: { cause?: unknown },

@@ -144,15 +144,25 @@ export function parsePolicy(input: unknown, source = 'policy'): Policy {
   return result.data;
 }
 
-/** Parses policy JSON text (SSM value, file). Malformed JSON is reported like a schema error. */
-export function parsePolicyJson(text: string, source = 'policy'): Policy {
-  let raw: unknown;
+/** U+FEFF: some editors (and PowerShell's `Out-File`) start UTF-8 files with it. */
+const BYTE_ORDER_MARK = '\uFEFF';
+
+/**
+ * Parses JSON text of a policy or an override (SSM value, file), without validating it. A leading
+ * byte order mark is ignored; malformed JSON is reported like a schema error, on "(json)".
+ */
+export function parsePolicyDocument(text: string, source = 'policy'): unknown {
+  const body = text.startsWith(BYTE_ORDER_MARK) ? text.slice(BYTE_ORDER_MARK.length) : text;
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(body);
   } catch (err) {
     throw new PolicyValidationError(source, [`(json): ${(err as Error).message}`], { cause: err });
   }
-  return parsePolicy(raw, source);
+}
+
+/** Parses and validates policy JSON text (SSM value, file). */
+export function parsePolicyJson(text: string, source = 'policy'): Policy {
+  return parsePolicy(parsePolicyDocument(text, source), source);
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -163,7 +173,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Deep-merges a per-table override over a named policy. Objects merge key by key; scalars
- * replace; `null` removes the key (e.g. `{"retention": {"keepDaily": null}}`).
+ * replace; `null` removes the key (e.g. `{"retention": {"keepDaily": null}}`). Only a key that
+ * may be absent can be removed: `resolveEffectivePolicy` refuses the rest (see `overrideIssues`).
  */
 export function mergeOverride(base: unknown, override: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(override)) {
@@ -173,8 +184,9 @@ export function mergeOverride(base: unknown, override: unknown): unknown {
   for (const [key, value] of Object.entries(override)) {
     if (value === null) {
       delete out[key];
-    } else if (isPlainObject(value) && isPlainObject(out[key])) {
-      out[key] = mergeOverride(out[key], value);
+    } else if (isPlainObject(value)) {
+      // Over nothing (or a scalar) the override's object is taken as is, minus its removals.
+      out[key] = mergeOverride(isPlainObject(out[key]) ? out[key] : {}, value);
     } else {
       out[key] = value;
     }
@@ -184,16 +196,51 @@ export function mergeOverride(base: unknown, override: unknown): unknown {
 
 /** Per-table override documents: any subset of a policy's fields, checked for shape only. */
 export function parseOverrideJson(text: string, source: string): Record<string, unknown> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new PolicyValidationError(source, [`(json): ${(err as Error).message}`], { cause: err });
-  }
+  const raw = parsePolicyDocument(text, source);
   if (!isPlainObject(raw)) {
     throw new PolicyValidationError(source, ['(override): must be a JSON object']);
   }
   return raw;
+}
+
+/** The fields of an object schema (through `.optional()` and `.default()`); undefined for any other. */
+function fieldsOf(schema: z.ZodType): Record<string, z.ZodType> | undefined {
+  let inner: z.ZodType = schema;
+  while (inner instanceof z.ZodDefault || inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
+  return inner instanceof z.ZodObject ? (inner.shape as Record<string, z.ZodType>) : undefined;
+}
+
+function collectOverrideIssues(override: Record<string, unknown>, fields: Record<string, z.ZodType>, path: string[], issues: string[]): void {
+  for (const [key, value] of Object.entries(override)) {
+    const at = [...path, key].join('.');
+    const field = Object.hasOwn(fields, key) ? fields[key] : undefined;
+    if (!field) {
+      issues.push(`${at}: unknown field`);
+    } else if (value === null) {
+      if (field instanceof z.ZodDefault) {
+        const fallback = JSON.stringify(field.parse(undefined));
+        issues.push(`${at}: null would remove it and put the default (${fallback}) in its place; give the value to use`);
+      } else if (!(field instanceof z.ZodOptional)) {
+        issues.push(`${at}: required, cannot be removed (null)`);
+      }
+    } else {
+      const nested = fieldsOf(field);
+      if (nested && isPlainObject(value)) collectOverrideIssues(value, nested, [...path, key], issues);
+    }
+  }
+}
+
+/**
+ * What a per-table override may not do, one issue per field: name a field the policy schema does
+ * not have, or remove (`null`) a field that has a default or is required. Such an override is
+ * refused rather than merged, so that it never turns into the schema's default (a `retention:
+ * null` would otherwise become `keepLast: 7` and delete backups). Values are checked on the
+ * merged policy.
+ */
+export function overrideIssues(override: Record<string, unknown>): string[] {
+  const issues: string[] = [];
+  collectOverrideIssues(override, PolicySchema.shape, [], issues);
+  return issues;
 }
 
 function canonical(value: unknown): Json {
@@ -215,7 +262,9 @@ export function policyHash(policy: Policy): string {
 
 /**
  * Resolves the effective policy of a table: the named policy's raw document, with the table's
- * override (if any) merged over it, validated as a whole.
+ * override (if any) merged over it, validated as a whole. An override that names an unknown field
+ * or removes a field the policy needs is refused (PolicyValidationError naming the field, the
+ * table and the policy), never merged into a policy with defaults.
  */
 export function resolveEffectivePolicy(
   name: string,
@@ -223,8 +272,12 @@ export function resolveEffectivePolicy(
   rawOverride?: Record<string, unknown>,
   table?: string,
 ): EffectivePolicy {
-  const merged = rawOverride ? mergeOverride(rawPolicy, rawOverride) : rawPolicy;
   const source = rawOverride ? `"${name}" with the override of table "${table ?? '?'}"` : `"${name}"`;
+  if (rawOverride) {
+    const issues = overrideIssues(rawOverride);
+    if (issues.length > 0) throw new PolicyValidationError(source, issues);
+  }
+  const merged = rawOverride ? mergeOverride(rawPolicy, rawOverride) : rawPolicy;
   const policy = parsePolicy(merged, source);
   return { name, policy, hash: policyHash(policy), overridden: rawOverride !== undefined };
 }

@@ -14,7 +14,8 @@ import { silentLog, type Log } from './log';
  *    chose. A listing never adds a candidate, a job message never names one, and a backup's name
  *    proves nothing.
  *  - The plan is made from the ledger first. Only when it would delete something is the table's
- *    ListBackups read (every page) to confirm what still exists: records whose backup is gone are
+ *    ListBackups read (every page) to confirm what still exists, with one DescribeBackup for each
+ *    record the listing does not show (it may lag a new backup): records whose backup is gone are
  *    marked VANISHED (with when it was noticed) and never count toward a keep rule; records still
  *    CREATING are settled. Then the plan is made again from what exists, and only that plan's
  *    deletions happen. A steady table whose plan deletes nothing costs no AWS call.
@@ -62,12 +63,6 @@ const LIVE: ReadonlySet<LedgerStatus> = new Set<LedgerStatus>(['CREATING', 'AVAI
 /** CreateBackup usually answers CREATING; a record still CREATING after this long is presumed settled until a listing says. */
 export const SETTLE_AFTER_MS = 5 * 60_000;
 
-/**
- * A record absent from a listing is judged gone only when it is older than the listing by this
- * much (ListBackups may lag a new backup). A record wrongly judged gone is revived when a later
- * listing shows it.
- */
-export const LISTING_GRACE_MS = 60_000;
 
 const timeOf = (r: LedgerBackupRecord): Date => new Date(r.createdAt ?? r.claimedAt);
 
@@ -87,38 +82,53 @@ function ownedBackups(records: readonly LedgerBackupRecord[], statusOf: (r: Ledg
     .filter((b) => b.status !== 'GONE');
 }
 
-interface Confirmation {
-  /** The listing's status of each record it showed (by ARN), GONE for records judged gone. */
+export interface Confirmation {
+  /** What exists of each live record (by ARN): its status, or GONE. */
   readonly status: Map<string, string>;
   readonly vanished: LedgerBackupRecord[];
   readonly settled: LedgerBackupRecord[];
   readonly revived: LedgerBackupRecord[];
+  /** Live records the listing did not show: ListBackups may lag a new backup, so each is described. */
+  readonly unlisted: LedgerBackupRecord[];
 }
 
-/** Compares the table's records with its listing. Pure: the caller writes what it found. */
-export function confirmAgainstListing(records: readonly LedgerBackupRecord[], listing: readonly BackupInfo[], listedAt: Date): Confirmation {
+/** Compares the table's records with its listing. Pure: the caller describes the unlisted and writes what it found. */
+export function confirmAgainstListing(records: readonly LedgerBackupRecord[], listing: readonly BackupInfo[]): Confirmation {
   const seen = new Map(listing.map((b) => [b.arn, b]));
-  const status = new Map<string, string>();
-  const vanished: LedgerBackupRecord[] = [];
-  const settled: LedgerBackupRecord[] = [];
-  const revived: LedgerBackupRecord[] = [];
+  const out: Confirmation = { status: new Map(), vanished: [], settled: [], revived: [], unlisted: [] };
   for (const r of records) {
     if (!r.backupArn) continue;
     const b = seen.get(r.backupArn);
     if (r.status === 'VANISHED') {
-      if (b && b.status !== 'DELETED') revived.push(r);
+      if (b && b.status !== 'DELETED') out.revived.push(r);
       continue;
     }
     if (!LIVE.has(r.status)) continue;
-    if (b && b.status !== 'DELETED') {
-      status.set(r.backupArn, b.status);
-      if (r.status === 'CREATING' && b.status === 'AVAILABLE') settled.push(r);
-    } else if (b || timeOf(r).getTime() < listedAt.getTime() - LISTING_GRACE_MS) {
-      status.set(r.backupArn, 'GONE');
-      vanished.push(r);
+    if (!b) {
+      out.unlisted.push(r);
+    } else if (b.status === 'DELETED') {
+      out.status.set(r.backupArn, 'GONE');
+      out.vanished.push(r);
+    } else {
+      out.status.set(r.backupArn, b.status);
+      if (r.status === 'CREATING' && b.status === 'AVAILABLE') out.settled.push(r);
     }
   }
-  return { status, vanished, settled, revived };
+  return out;
+}
+
+/** Settles the records a listing did not show with one DescribeBackup each (a rare path). */
+async function describeUnlisted(deps: PruneDeps, found: Confirmation): Promise<void> {
+  for (const r of found.unlisted) {
+    const status = await deps.backups.describeBackupStatus(r.backupArn!);
+    if (status === undefined || status === 'DELETED') {
+      found.status.set(r.backupArn!, 'GONE');
+      found.vanished.push(r);
+    } else {
+      found.status.set(r.backupArn!, status);
+      if (r.status === 'CREATING' && status === 'AVAILABLE') found.settled.push(r);
+    }
+  }
 }
 
 /** Plans and (unless dry-run) carries out retention for one table and policy. */
@@ -150,9 +160,9 @@ export async function pruneTable(deps: PruneDeps, req: PruneRequest): Promise<Pr
   if (presumed.delete.length === 0) return { ...base, plan: presumed, confirmed: false };
 
   // Something would go: confirm what exists first.
-  const listedAt = deps.clock.now();
   const listing = (await deps.backups.listBackups(req.table)).filter((b) => b.table === req.table);
-  const found = confirmAgainstListing(mine, listing, listedAt);
+  const found = confirmAgainstListing(mine, listing);
+  await describeUnlisted(deps, found);
   let reconciled = 0;
   if (!req.dryRun) {
     const at = deps.clock.now().toISOString();

@@ -26,11 +26,12 @@ const L1_REASON =
   'nodejs22.x is pinned on purpose: it matches the esbuild target (node22) and the runtime the handlers are tested on; runtime upgrades are deliberate changes.';
 
 /**
- * `environment` and `deadLetterQueue` go to the function as given, in the caller's key order:
- * the CDK analytics metadata in the template records which props were given (even `undefined`)
- * and in which order.
+ * `environment`, `deadLetterQueue` and `reservedConcurrentExecutions` go to the function as
+ * given, in the caller's key order: the CDK analytics metadata in the template records which
+ * props were given (even `undefined`) and in which order.
  */
-export interface HandlerFunctionOptions extends Pick<nodejs.NodejsFunctionProps, 'environment' | 'deadLetterQueue'> {
+export interface HandlerFunctionOptions
+  extends Pick<nodejs.NodejsFunctionProps, 'environment' | 'deadLetterQueue' | 'reservedConcurrentExecutions'> {
   /** Handler name: the entry point is `lambda/handlers/<handler>.handler.ts`. */
   readonly handler: string;
   /** Description of the function (and of its role, unless `roleDescription` is given). */

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { backupName, parseBackupName, TRIGGERS } from '../../lambda/core/naming';
+import { backupName, TRIGGERS } from '../../lambda/core/naming';
 import type { Retention } from '../../lambda/core/policy';
 import {
   isoWeek,
@@ -21,6 +21,7 @@ const POLICY = 'daily';
 const DAY_MS = 86_400_000;
 const RULES = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly', 'maxAgeDays'] as const;
 type Rule = (typeof RULES)[number];
+const OLDEST_UNITS: Readonly<Record<string, string>> = { hourly: 'hours', daily: 'days', weekly: 'weeks', monthly: 'months', yearly: 'years' };
 
 // ---------------------------------------------------------------------------------------------
 // Arbitraries
@@ -63,9 +64,10 @@ const NEAR_MISSES = [
 ];
 
 const statusArb = fc.oneof(
-  { weight: 8, arbitrary: fc.constant('AVAILABLE') },
-  { weight: 1, arbitrary: fc.constantFrom('CREATING', 'DELETED') },
-  { weight: 1, arbitrary: fc.constantFrom('available', 'ARCHIVED', '') },
+  { weight: 16, arbitrary: fc.constant('AVAILABLE') },
+  { weight: 2, arbitrary: fc.constant('CREATING') },
+  { weight: 1, arbitrary: fc.constant('DELETED') },
+  { weight: 1, arbitrary: fc.constantFrom('available', 'ARCHIVED', '', 'creating') },
 );
 
 type NameSpec =
@@ -113,11 +115,29 @@ function nameOf(spec: NameSpec, createdAt: number): string | undefined {
   }
 }
 
+/** A legal hold on about one backup in twenty. */
+const holdArb = fc.oneof(
+  { weight: 19, arbitrary: fc.constant(undefined) },
+  {
+    weight: 1,
+    arbitrary: fc.record(
+      { reason: fc.constantFrom('litigation L-17', 'audit', ''), by: fc.constant('legal@example.com'), at: fc.constant('2026-11-02T00:00:00Z') },
+      { requiredKeys: ['reason'] },
+    ),
+  },
+);
+
+/**
+ * The name is drawn independently of the policy and table the ledger recorded: a name that says
+ * this policy on another policy's backup, and any name (or none) on this policy's own backups.
+ */
 const backupArb = fc.record({
   ms: fc.oneof({ weight: 30, arbitrary: timeMs }, { weight: 1, arbitrary: fc.constant(Number.NaN) }),
   name: nameSpecArb,
+  policy: fc.oneof({ weight: 8, arbitrary: fc.constant(POLICY) }, { weight: 2, arbitrary: fc.constantFrom(...OTHER_POLICIES) }),
   status: statusArb,
   table: fc.oneof({ weight: 15, arbitrary: fc.constant(TABLE) }, { weight: 1, arbitrary: fc.constant('other-table') }),
+  hold: holdArb,
   tag: fc.constantFrom('a', 'b', 'c'),
 });
 
@@ -128,8 +148,10 @@ const backupsArb = fc.array(backupArb, { maxLength: 60, size: 'max' }).map((rows
       arn: `arn:aws:dynamodb:eu-west-1:123456789012:table/${r.table}/backup/${r.tag}-${String(i).padStart(3, '0')}`,
       name: nameOf(r.name, r.ms),
       table: r.table,
+      policy: r.policy,
       createdAt: new Date(r.ms),
       status: r.status,
+      ...(r.hold !== undefined ? { hold: r.hold } : {}),
     }),
   ),
 );
@@ -147,9 +169,17 @@ const retentionArb: fc.Arbitrary<Retention> = fc.record(
     keepMonthly: countArb(15),
     keepYearly: countArb(5),
     maxAgeDays: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 14 }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 1500 }) }),
+    minKeep: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 6 }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 80 }) }),
   },
   { requiredKeys: [] },
 );
+
+/** The rules without the floor: the monotonicity properties are about the rules alone. */
+const withoutFloor = (r: Retention | undefined): Retention | undefined => {
+  if (r === undefined) return undefined;
+  const { minKeep: _floor, ...rules } = r;
+  return rules;
+};
 
 /** Mostly just after the dense window, sometimes anywhere (also before every backup). */
 const nowArb = fc
@@ -187,14 +217,17 @@ const inputArb: fc.Arbitrary<RetentionInput> = fc
 // Helpers and a reference model written from the specification, independently of the planner
 // ---------------------------------------------------------------------------------------------
 
+/** The policy's own backups by the ledger's table and policy (never by name), AVAILABLE or CREATING. */
 function isCandidate(b: BackupRecord, input: Pick<RetentionInput, 'table' | 'policy'>): boolean {
   return (
     b.table === input.table &&
-    b.status === 'AVAILABLE' &&
-    !Number.isNaN(b.createdAt.getTime()) &&
-    parseBackupName(b.name)?.policy === input.policy
+    b.policy === input.policy &&
+    (b.status === 'AVAILABLE' || b.status === 'CREATING') &&
+    !Number.isNaN(b.createdAt.getTime())
   );
 }
+const isAvailableCandidate = (b: BackupRecord, input: Pick<RetentionInput, 'table' | 'policy'>): boolean =>
+  isCandidate(b, input) && b.status === 'AVAILABLE';
 
 /** Deep equality, fast on success (JSON; Dates as ISO strings); Jest's diff on failure. */
 function expectSame(actual: unknown, expected: unknown): void {
@@ -241,12 +274,12 @@ function reference(input: RetentionInput, blockedReason: string | undefined): Ma
     .filter((b) => isCandidate(b, input))
     .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.arn < b.arn ? 1 : -1));
   const r = input.retention;
-  const newest = cands.length > 0 ? cands[0].createdAt.getTime() : Number.NaN;
+  const available = cands.filter((b) => b.status === 'AVAILABLE');
+  const newest = available.length > 0 ? available[0].createdAt.getTime() : Number.NaN;
   const noRule = r !== undefined && RULES.every((k) => r[k] === undefined);
-  const out = new Map<string, { action: string; reasons: string[] }>();
-  cands.forEach((b, i) => {
+  const reasonsOf = cands.map((b, i): string[] => {
     const reasons: string[] = [];
-    if (b.createdAt.getTime() === newest) reasons.push('newest available backup');
+    if (b.status === 'AVAILABLE' && b.createdAt.getTime() === newest) reasons.push('newest available backup');
     if (noRule) reasons.push('no retention rule');
     if (r?.keepLast !== undefined && i < r.keepLast) reasons.push(`keepLast ${i + 1}/${r.keepLast}`);
     for (const [rule, name, label] of LABELS) {
@@ -256,10 +289,29 @@ function reference(input: RetentionInput, blockedReason: string | undefined): Ma
       const newer = cands.slice(0, i).map((c) => label(c.createdAt));
       // the newest of its period, and its period is among the n newest periods that have backups
       if (!newer.includes(mine) && new Set([...newer, mine]).size <= n) reasons.push(`${name} ${mine}`);
+      // restic >= 0.16: the oldest backup too, when fewer than n periods have backups
+      const periods = new Set(cands.map((c) => label(c.createdAt))).size;
+      if (i === cands.length - 1 && newer.includes(mine) && periods < n) {
+        reasons.push(`${name} (oldest: fewer than ${n} ${OLDEST_UNITS[name]} have backups)`);
+      }
     }
     if (r?.maxAgeDays !== undefined && b.createdAt.getTime() > input.now.getTime() - r.maxAgeDays * DAY_MS) {
       reasons.push(`within maxAgeDays ${r.maxAgeDays}`);
     }
+    if (b.hold !== undefined) reasons.push(`held: ${b.hold.reason}`);
+    return reasons;
+  });
+  const minKeep = r?.minKeep ?? 1;
+  let kept = cands.filter((b, i) => b.status === 'AVAILABLE' && reasonsOf[i].length > 0).length;
+  cands.forEach((b, i) => {
+    if (b.status !== 'AVAILABLE' || reasonsOf[i].length > 0 || kept >= minKeep) return;
+    kept++;
+    reasonsOf[i].push(`minKeep ${kept}/${minKeep}`);
+  });
+  const out = new Map<string, { action: string; reasons: string[] }>();
+  cands.forEach((b, i) => {
+    const reasons = reasonsOf[i];
+    if (reasons.length === 0 && b.status === 'CREATING') reasons.push('still being created');
     if (reasons.length === 0 && blockedReason !== undefined) reasons.push(`blocked: ${blockedReason}`);
     if (reasons.length > 0) out.set(b.arn, { action: 'keep', reasons: reasons.sort() });
     else out.set(b.arn, { action: 'delete', reasons: ['not kept by any retention rule'] });
@@ -275,7 +327,12 @@ describe('planRetention properties', () => {
   it('the generators are not vacuous: rules delete, and each rule alone saves some backup', () => {
     const samples = fc.sample(unblockedArb, { numRuns: 1000, seed: 42 });
     const plans = samples.map(planRetention);
-    const share = (pred: (p: RetentionPlan) => boolean) => plans.filter(pred).length / plans.length;
+    const share = (pred: (p: RetentionPlan, i: number) => boolean) => plans.filter(pred).length / plans.length;
+    /** A CREATING candidate of sample i kept by a keep rule (not as "still being created"). */
+    const creatingKeptByRule = (p: RetentionPlan, i: number) => {
+      const creating = new Set(samples[i].backups.filter((b) => b.status === 'CREATING').map((b) => b.arn));
+      return p.keep.some((d) => creating.has(d.arn) && !d.reasons.includes('still being created'));
+    };
     const soleReason = (prefix: string) => (p: RetentionPlan) =>
       p.delete.length > 0 && p.keep.some((d) => d.reasons.length === 1 && d.reasons[0].startsWith(prefix));
     const floors: Record<string, [number, number]> = {
@@ -289,6 +346,19 @@ describe('planRetention properties', () => {
       'monthly alone keeps one': [share(soleReason('monthly ')), 0.02],
       'yearly alone keeps one': [share(soleReason('yearly ')), 0.02],
       'maxAgeDays alone keeps one': [share(soleReason('within maxAgeDays ')), 0.02],
+      'the oldest alone keeps one': [
+        share((p) => p.delete.length > 0 && p.keep.some((d) => d.reasons.length === 1 && d.reasons[0].includes('(oldest: '))),
+        0.01,
+      ],
+      'the floor alone keeps one': [share(soleReason('minKeep ')), 0.02],
+      'a hold alone keeps one': [share(soleReason('held: ')), 0.02],
+      'a CREATING one kept by nothing else': [share(soleReason('still being created')), 0.02],
+      'a CREATING one kept by a rule': [share((p, i) => p.delete.length > 0 && creatingKeptByRule(p, i)), 0.05],
+      'a backup named for the policy but recorded under another': [
+        share((p) => p.ignore.some((d) => d.name?.startsWith(`ddbbk.${POLICY}.`) && d.reasons.some((r) => r.startsWith('belongs to policy ')))),
+        0.05,
+      ],
+      'a candidate with a name not of the policy': [share((p) => [...p.keep, ...p.delete].some((d) => !d.name?.startsWith(`ddbbk.${POLICY}.`))), 0.2],
     };
     for (const [what, [got, floor]] of Object.entries(floors)) expect({ what, ok: got >= floor, got }).toMatchObject({ what, ok: true });
     const blocked = fc.sample(inputArb, { numRuns: 1000, seed: 42 }).filter(isBlocked).length / 1000;
@@ -315,14 +385,14 @@ describe('planRetention properties', () => {
     );
   });
 
-  it('invariant 1: never deletes a backup not created by the service, of another policy or table, or not AVAILABLE', () => {
+  it('(d) only deletes AVAILABLE candidates: the table and policy the ledger recorded, whatever the name', () => {
     fc.assert(
       fc.property(inputArb, (input) => {
         const plan = planRetention(input);
         const byArn = new Map(input.backups.map((b) => [b.arn, b]));
         const deleted = plan.delete.map((d) => byArn.get(d.arn)!);
-        expect(deleted.filter((b) => parseBackupName(b.name)?.policy !== POLICY)).toEqual([]);
-        expect(deleted.filter((b) => b.status !== 'AVAILABLE' || b.table !== TABLE)).toEqual([]);
+        expect(deleted.filter((b) => !isAvailableCandidate(b, input))).toEqual([]);
+        expect(deleted.filter((b) => b.policy !== POLICY || b.table !== TABLE || b.status !== 'AVAILABLE')).toEqual([]);
         // and exactly the non-candidates are ignored
         expect(plan.ignore.filter((d) => isCandidate(byArn.get(d.arn)!, input))).toEqual([]);
         expect([...plan.keep, ...plan.delete].filter((d) => !isCandidate(byArn.get(d.arn)!, input))).toEqual([]);
@@ -331,7 +401,46 @@ describe('planRetention properties', () => {
     );
   });
 
-  it('invariant 2: never deletes the newest AVAILABLE backup of the table, and always keeps the policy\'s newest', () => {
+  it('(a) never deletes a held backup: every held candidate is kept, and says so', () => {
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        const plan = planRetention(input);
+        const held = new Map(input.backups.filter((b) => b.hold !== undefined).map((b) => [b.arn, b]));
+        expect(plan.delete.filter((d) => held.has(d.arn))).toEqual([]);
+        const heldCandidates = [...held.values()].filter((b) => isCandidate(b, input));
+        const keptHeld = plan.keep.filter((d) => held.has(d.arn) && d.reasons.includes(`held: ${held.get(d.arn)!.hold!.reason}`));
+        expect(keptHeld.map((d) => d.arn).sort()).toEqual(heldCandidates.map((b) => b.arn).sort());
+      }),
+      params,
+    );
+  });
+
+  it('(b) never deletes a CREATING backup: every CREATING candidate is kept', () => {
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        const plan = planRetention(input);
+        const creating = new Set(input.backups.filter((b) => b.status === 'CREATING').map((b) => b.arn));
+        expect(plan.delete.filter((d) => creating.has(d.arn))).toEqual([]);
+        const creatingCandidates = input.backups.filter((b) => b.status === 'CREATING' && isCandidate(b, input)).map((b) => b.arn);
+        expect(plan.keep.filter((d) => creating.has(d.arn)).map((d) => d.arn).sort()).toEqual(creatingCandidates.sort());
+      }),
+      params,
+    );
+  });
+
+  it('(c) keeps at least min(minKeep, AVAILABLE candidates) AVAILABLE candidates', () => {
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        const plan = planRetention(input);
+        const available = new Set(input.backups.filter((b) => isAvailableCandidate(b, input)).map((b) => b.arn));
+        const kept = plan.keep.filter((d) => available.has(d.arn)).length;
+        expect(kept).toBeGreaterThanOrEqual(Math.min(input.retention?.minKeep ?? 1, available.size));
+      }),
+      params,
+    );
+  });
+
+  it('(e) keeps the newest AVAILABLE candidate (even with a newer CREATING one), and never deletes the table\'s newest AVAILABLE backup', () => {
     fc.assert(
       fc.property(inputArb, (input) => {
         const plan = planRetention(input);
@@ -339,10 +448,12 @@ describe('planRetention properties', () => {
         if (available.length === 0) return;
         const newest = Math.max(...available.map((b) => b.createdAt.getTime()));
         expect(plan.delete.filter((d) => d.createdAt.getTime() >= newest)).toEqual([]);
-        const candidates = input.backups.filter((b) => isCandidate(b, input));
+        const candidates = input.backups.filter((b) => isAvailableCandidate(b, input));
         if (candidates.length > 0) {
           const newestOwn = Math.max(...candidates.map((b) => b.createdAt.getTime()));
-          expect(plan.keep.some((d) => d.createdAt.getTime() === newestOwn && d.reasons.includes('newest available backup'))).toBe(true);
+          const tied = new Set(candidates.filter((b) => b.createdAt.getTime() === newestOwn).map((b) => b.arn));
+          const keptTied = plan.keep.filter((d) => tied.has(d.arn) && d.reasons.includes('newest available backup'));
+          expect(keptTied).toHaveLength(tied.size);
         }
       }),
       params,
@@ -401,6 +512,8 @@ describe('planRetention properties', () => {
   });
 
   it('is monotonic: raising any keep* or maxAgeDays value never deletes a backup the smaller value kept', () => {
+    // The rules alone: with a floor, a larger rule can keep older backups instead of the newer ones
+    // the floor kept (the floor then has nothing to add), so the floor is left out here.
     fc.assert(
       fc.property(
         unblockedArb,
@@ -409,8 +522,9 @@ describe('planRetention properties', () => {
         fc.integer({ min: 1, max: 30 }),
         (input, rule, value, delta) => {
           const low = rule === 'maxAgeDays' ? Math.max(1, value) : value;
-          const small = planRetention({ ...input, retention: { ...input.retention, [rule]: low } });
-          const large = planRetention({ ...input, retention: { ...input.retention, [rule]: low + delta } });
+          const rules = withoutFloor(input.retention);
+          const small = planRetention({ ...input, retention: { ...rules, [rule]: low } });
+          const large = planRetention({ ...input, retention: { ...rules, [rule]: low + delta } });
           const smallDeletes = new Set(arns(small.delete));
           expect(arns(large.delete).filter((a) => !smallDeletes.has(a))).toEqual([]);
           expect(large.keep.length).toBeGreaterThanOrEqual(small.keep.length);
@@ -421,13 +535,30 @@ describe('planRetention properties', () => {
   });
 
   it('is monotonic in rules: adding a rule to a non-empty retention never deletes more', () => {
-    // Not for `{}`: an empty retention keeps everything, so adding the first rule deletes more.
+    // Not for `{}` (or only minKeep): no rule keeps everything, so adding the first rule deletes
+    // more. The floor is left out, as above.
     fc.assert(
       fc.property(unblockedArb, retentionArb, (input, extra) => {
-        fc.pre(Object.keys(input.retention ?? {}).length > 0);
-        const merged = { ...extra, ...input.retention };
-        const base = new Set(arns(planRetention(input).delete));
+        const rules = withoutFloor(input.retention) ?? {};
+        fc.pre(Object.keys(rules).length > 0);
+        const merged = { ...withoutFloor(extra), ...rules };
+        const base = new Set(arns(planRetention({ ...input, retention: rules }).delete));
         expect(arns(planRetention({ ...input, retention: merged }).delete).filter((a) => !base.has(a))).toEqual([]);
+      }),
+      params,
+    );
+  });
+
+  it('is monotonic in the floor: raising minKeep never deletes a backup the smaller floor kept, and meets the new floor', () => {
+    fc.assert(
+      fc.property(unblockedArb, fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 30 }), (input, low, delta) => {
+        const small = planRetention({ ...input, retention: { ...input.retention, minKeep: low } });
+        const large = planRetention({ ...input, retention: { ...input.retention, minKeep: low + delta } });
+        const smallDeletes = new Set(arns(small.delete));
+        expect(arns(large.delete).filter((a) => !smallDeletes.has(a))).toEqual([]);
+        const available = new Set(input.backups.filter((b) => isAvailableCandidate(b, input)).map((b) => b.arn));
+        const kept = large.keep.filter((d) => available.has(d.arn)).length;
+        expect(kept).toBeGreaterThanOrEqual(Math.min(low + delta, available.size));
       }),
       params,
     );

@@ -18,21 +18,18 @@ function arnFor(createdAt: Date, suffix = 'a'): string {
   return `arn:aws:dynamodb:eu-west-1:123456789012:table/${TABLE}/backup/${String(createdAt.getTime()).padStart(14, '0')}-${suffix}`;
 }
 
-/** A service backup of `policy` created at `iso`. */
+/** A backup the ledger recorded under `policy` (default: the policy being pruned), created at `iso`. */
 function svc(iso: string, opts: { policy?: string; status?: string; trigger?: Trigger; suffix?: string } = {}): BackupRecord {
   const createdAt = new Date(iso);
+  const policy = opts.policy ?? POLICY;
   return {
     arn: arnFor(createdAt, opts.suffix),
-    name: backupName(opts.policy ?? POLICY, opts.trigger ?? 'schedule', createdAt, `slot-${iso}`),
+    name: backupName(policy, opts.trigger ?? 'schedule', createdAt, `slot-${iso}`),
     table: TABLE,
+    policy,
     createdAt,
     status: opts.status ?? 'AVAILABLE',
   };
-}
-
-function foreign(iso: string, name: string | undefined, status = 'AVAILABLE'): BackupRecord {
-  const createdAt = new Date(iso);
-  return { arn: arnFor(createdAt, 'foreign'), name, table: TABLE, createdAt, status };
 }
 
 function plan(backups: BackupRecord[], retention: Retention | undefined, now: string, extra: Partial<RetentionInput> = {}): RetentionPlan {
@@ -125,10 +122,12 @@ describe('planRetention', () => {
       expect(reasons['2026-09-30']).toEqual(['monthly 2026-09']);
     });
 
-    it('the built-in "daily" policy (7 daily, 4 weekly, 6 monthly) keeps 11 of 60 (only 3 months exist)', () => {
+    it('the built-in "daily" policy (7 daily, 4 weekly, 6 monthly) keeps 12 of 60: only 3 months exist, so also the oldest', () => {
       const result = plan(backups, { keepDaily: 7, keepWeekly: 4, keepMonthly: 6 }, now);
-      expect(result.keep).toHaveLength(11);
-      expect(result.delete).toHaveLength(49);
+      expect(result.keep).toHaveLength(12);
+      expect(result.delete).toHaveLength(48);
+      expect(result.keep.at(-1)?.createdAt.toISOString()).toBe('2026-09-26T03:00:00.000Z');
+      expect(result.keep.at(-1)?.reasons).toEqual(['monthly (oldest: fewer than 6 months have backups)']);
     });
 
     it('keepYearly 1 adds a reason to the newest and keeps nothing more', () => {
@@ -180,7 +179,7 @@ describe('planRetention', () => {
       const script = `
         const { planRetention } = require('./lambda/core/retention.ts');
         const { backupName } = require('./lambda/core/naming.ts');
-        const mk = (iso) => ({ arn: 'arn:' + iso, name: backupName('daily', 'schedule', new Date(iso), iso), table: 't', createdAt: new Date(iso), status: 'AVAILABLE' });
+        const mk = (iso) => ({ arn: 'arn:' + iso, name: backupName('daily', 'schedule', new Date(iso), iso), table: 't', policy: 'daily', createdAt: new Date(iso), status: 'AVAILABLE' });
         const backups = ['2026-11-24T00:30:00Z', '2026-11-23T23:30:00Z', '2026-11-23T10:00:00Z', '2026-11-30T23:50:00Z', '2026-12-01T00:10:00Z', '2026-12-27T23:30:00Z', '2026-12-28T00:30:00Z'].map(mk);
         const out = {};
         for (const tz of ['UTC', 'Pacific/Kiritimati', 'America/Los_Angeles', 'Asia/Kolkata']) {
@@ -206,8 +205,10 @@ describe('planRetention', () => {
         '2026-11-30T23:50:00.000Z daily 2026-11-30,monthly 2026-11',
         '2026-11-24T00:30:00.000Z daily 2026-11-24,weekly 2026-W48',
         '2026-11-23T23:30:00.000Z daily 2026-11-23',
+        // fewer than 100 days, weeks and months have backups: each rule also keeps the oldest
+        '2026-11-23T10:00:00.000Z daily (oldest: fewer than 100 days have backups),weekly (oldest: fewer than 100 weeks have backups),monthly (oldest: fewer than 100 months have backups)',
       ].map((line, i) => (i === 0 ? line.replace(' daily', ' newest available backup,daily') : line)));
-      expect(out.UTC.del).toBe(1);
+      expect(out.UTC.del).toBe(0);
       for (const tz of Object.keys(out)) expect({ tz, keep: out[tz].keep }).toEqual({ tz, keep: out.UTC.keep });
     });
 
@@ -291,11 +292,8 @@ describe('planRetention', () => {
 
   describe('what is not the policy\'s own is ignored', () => {
     const backups: BackupRecord[] = [
-      foreign('2026-11-24T11:00:00Z', 'manual-before-migration'),
-      foreign('2026-11-24T10:00:00Z', undefined),
-      foreign('2026-11-24T09:00:00Z', 'ddbbk.daily.schedule.20261124T090000Z.ABCDEF'), // upper-case hash: not ours
-      svc('2026-11-24T08:00:00Z', { policy: 'hourly' }),
-      svc('2026-11-24T07:00:00Z', { status: 'CREATING' }),
+      svc('2026-11-24T11:00:00Z', { policy: 'hourly' }),
+      { ...svc('2026-11-24T10:00:00Z'), name: undefined, policy: 'weekly' },
       svc('2026-11-24T06:00:00Z', { status: 'DELETED' }),
       { ...svc('2026-11-24T05:00:00Z'), table: 'other-table' },
       svc('2026-11-20T03:00:00Z'),
@@ -305,16 +303,13 @@ describe('planRetention', () => {
     it('gives each a reason and never deletes it', () => {
       const result = plan(backups, { keepLast: 0 }, '2026-11-24T12:00:00Z');
       expect(result.ignore.map((d) => d.reasons)).toEqual([
-        ['not created by the service'],
-        ['not created by the service'],
-        ['not created by the service'],
         ['belongs to policy hourly'],
-        ['status CREATING'],
+        ['belongs to policy weekly'],
         ['status DELETED'],
         ['belongs to table other-table'],
       ]);
       expect(result.ignore.every((d) => d.action === 'ignore')).toBe(true);
-      // the policy's newest own backup is kept even though foreign backups are newer
+      // the policy's newest own backup is kept even though other policies' backups are newer
       expect(dayOf(result.keep)).toEqual(['2026-11-20']);
       expect(result.keep[0].reasons).toEqual(['newest available backup']);
       expect(dayOf(result.delete)).toEqual(['2026-11-19']);
@@ -322,8 +317,9 @@ describe('planRetention', () => {
     });
 
     it('lists every reason that applies', () => {
-      const result = plan([foreign('2026-11-24T11:00:00Z', 'x', 'CREATING')], { keepLast: 1 }, '2026-11-24T12:00:00Z');
-      expect(result.ignore[0].reasons).toEqual(['not created by the service', 'status CREATING']);
+      const other = { ...svc('2026-11-24T11:00:00Z', { policy: 'hourly', status: 'ARCHIVED' }), table: 'other-table' };
+      const result = plan([other], { keepLast: 1 }, '2026-11-24T12:00:00Z');
+      expect(result.ignore[0].reasons).toEqual(['belongs to table other-table', 'belongs to policy hourly', 'status ARCHIVED']);
     });
 
     it('ignores a backup with an invalid creation time', () => {
