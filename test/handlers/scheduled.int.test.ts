@@ -93,7 +93,7 @@ describe('scheduled path: schedule tick -> planner -> SQS FIFO -> worker -> ledg
     expect(notes[0].subject).toMatch(/^\[ddb-backup\] PARTIAL: daily \(schedule\) - 2 backed up, 1 problem$/);
     expect(notes[0].message).toContain('DynamoDB backup run PARTIAL');
     const summary = parseSummaryJson(notes[0].message) as SummaryJson;
-    expect(summary.counts).toEqual({ backedUp: 2, skipped: 0, failed: 0, problems: 1, deleted: 0 });
+    expect(summary.counts).toEqual({ backedUp: 2, skipped: 0, failed: 0, problems: 1, deleted: 0, vanished: 0 });
     expect(summary.problems).toEqual([
       expect.objectContaining({ kind: 'unknown-policy', table: multi, message: expect.stringContaining('"nightly"') }),
     ]);
