@@ -1,13 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { TransactWriteCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { JobResult } from '../core/jobs';
-import type { RunHeader, RunLedger } from '../core/runs';
+import { NOTIFY_LEASE_MS, type RunHeader, type RunLedger, type RunNotificationClaim, type RunStart } from '../core/runs';
 import { LedgerMissingError } from '../core/errors';
-import { conditionHeld, isConditionFailure, withRetryable } from './errors';
+import { conditionHeld, withRetryable } from './errors';
 
 /**
  * Run tracking in the ledger table: one header per run (pk=RUN#<runId> sk=RUN) and one result
- * item per job (sk=RESULT#<table>#<policy>), so exactly one worker publishes the run's summary.
- * The base of `Ledger`, which adds the backup records.
+ * item per job (sk=RESULT#<table>#<policy>). The run's summary is published under a lease on the
+ * header (notifyClaimedAt, notifyClaimId) and marked notified (notifiedAt) only once SNS accepted
+ * it, so one publisher at a time, and a failed publish is tried again. The base of `Ledger`, which
+ * adds the backup records.
  */
 
 const runPk = (runId: string) => `RUN#${runId}`;
@@ -48,7 +51,7 @@ export class RunLedgerStore implements RunLedger {
   }
 
   /** Written by the planner before it enqueues the run's jobs. */
-  async startRun(header: Omit<RunHeader, 'completed' | 'notifiedAt'>, now: Date): Promise<void> {
+  async startRun(header: RunStart, now: Date): Promise<void> {
     // A condition that does not hold: the same tick delivered twice; the first header stands.
     await conditionHeld(() => this.call(() => this.doc.send(
       new PutCommand({
@@ -60,10 +63,10 @@ export class RunLedgerStore implements RunLedger {
   }
 
   /**
-   * Records one job's result in its run, once. Returns the run header when this result was the
-   * run's last one and this caller won the right to publish the summary; otherwise undefined.
+   * Records one job's result in its run, once: true when this call recorded it; false for a
+   * duplicate delivery, or a run without a header (a CLI-only run).
    */
-  async recordRunResult(runId: string, result: JobResult, now: Date): Promise<RunHeader | undefined> {
+  async recordRunResult(runId: string, result: JobResult, now: Date): Promise<boolean> {
     // Workers finishing jobs of one run at once update the same run item: a TransactionConflict
     // is retried with jitter, never mistaken for a duplicate (which would lose the result).
     for (let attempt = 1; ; attempt++) {
@@ -76,54 +79,85 @@ export class RunLedgerStore implements RunLedger {
     }
   }
 
-  private async recordRunResultOnce(runId: string, result: JobResult, now: Date): Promise<RunHeader | undefined> {
-    try {
-      await this.call(() => this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  pk: runPk(runId),
-                  sk: `RESULT#${result.table}#${result.policy}`,
-                  ...result,
-                  recordedAt: now.toISOString(),
-                  expiresAt: ttl(now, RUN_TTL_DAYS),
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
+  private async recordRunResultOnce(runId: string, result: JobResult, now: Date): Promise<boolean> {
+    return conditionHeld(() => this.call(() => this.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: {
+                pk: runPk(runId),
+                sk: `RESULT#${result.table}#${result.policy}`,
+                ...result,
+                recordedAt: now.toISOString(),
+                expiresAt: ttl(now, RUN_TTL_DAYS),
               },
+              ConditionExpression: 'attribute_not_exists(pk)',
             },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: { pk: runPk(runId), sk: 'RUN' },
-                UpdateExpression: 'ADD completed :one',
-                ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':one': 1 },
-              },
+          },
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: { pk: runPk(runId), sk: 'RUN' },
+              UpdateExpression: 'ADD completed :one',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':one': 1 },
             },
-          ],
-        }),
-      ));
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      return undefined; // duplicate delivery, or a run without a header (CLI-only run)
-    }
-    const header = await this.getRun(runId);
-    if (!header || header.completed < header.expected || header.notifiedAt) return undefined;
-    return (await this.claimRunNotification(runId, now)) ? header : undefined;
+          },
+        ],
+      }),
+    )));
   }
 
-  /** Exactly one caller wins the right to publish a run's summary. */
-  async claimRunNotification(runId: string, now: Date): Promise<boolean> {
+  /**
+   * The lease to publish the run's summary: taken only when every result is in, the run is not
+   * notified, and no lease younger than NOTIFY_LEASE_MS is held. One conditional write decides.
+   */
+  async claimRunNotification(runId: string, now: Date): Promise<RunNotificationClaim> {
+    const header = await this.getRun(runId);
+    if (!header || header.completed < header.expected || header.notifiedAt) return { status: 'not-due' };
+    const leaseFrom = new Date(now.getTime() - NOTIFY_LEASE_MS).toISOString();
+    if (header.notifyClaimedAt && header.notifyClaimedAt > leaseFrom) return { status: 'held', since: header.notifyClaimedAt };
+    const claimId = randomUUID();
+    const claimed = await conditionHeld(() => this.call(() => this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: runPk(runId), sk: 'RUN' },
+        UpdateExpression: 'SET notifyClaimedAt = :now, notifyClaimId = :claim',
+        ConditionExpression:
+          'attribute_exists(pk) AND #completed >= #expected AND attribute_not_exists(notifiedAt) ' +
+          'AND (attribute_not_exists(notifyClaimedAt) OR notifyClaimedAt <= :leaseFrom)',
+        ExpressionAttributeNames: { '#completed': 'completed', '#expected': 'expected' },
+        ExpressionAttributeValues: { ':now': now.toISOString(), ':claim': claimId, ':leaseFrom': leaseFrom },
+      }),
+    )));
+    // Lost the write: another publisher claimed (or settled) the run in the meantime.
+    return claimed ? { status: 'claimed', claimId, header } : { status: 'held' };
+  }
+
+  /** After SNS accepted the summary (or the run needs none): notified, under this lease only. */
+  async markRunNotified(runId: string, claimId: string, now: Date, messageId?: string): Promise<boolean> {
     return conditionHeld(() => this.call(() => this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: runPk(runId), sk: 'RUN' },
-        UpdateExpression: 'SET notifiedAt = :now',
-        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(notifiedAt)',
-        ExpressionAttributeValues: { ':now': now.toISOString() },
+        UpdateExpression: messageId ? 'SET notifiedAt = :now, notifyMessageId = :messageId' : 'SET notifiedAt = :now',
+        ConditionExpression: 'notifyClaimId = :claim AND attribute_not_exists(notifiedAt)',
+        ExpressionAttributeValues: { ':now': now.toISOString(), ':claim': claimId, ...(messageId ? { ':messageId': messageId } : {}) },
+      }),
+    )));
+  }
+
+  /** Gives the lease back after a failed publish; a lease already taken over is left alone. */
+  async releaseRunNotification(runId: string, claimId: string): Promise<void> {
+    await conditionHeld(() => this.call(() => this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: runPk(runId), sk: 'RUN' },
+        UpdateExpression: 'REMOVE notifyClaimedAt, notifyClaimId',
+        ConditionExpression: 'notifyClaimId = :claim',
+        ExpressionAttributeValues: { ':claim': claimId },
       }),
     )));
   }

@@ -8,6 +8,9 @@ import {
 } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { errorMessage } from '../core/errors';
+import type { Log } from '../core/log';
 import {
   filterPatterns,
   streamReportMessage,
@@ -114,6 +117,9 @@ export class StreamMappings implements StreamMappingApi {
   }
 }
 
+/** The reconciler's structured log (the handler loads this module on first use). */
+const defaultLog: Log = new Logger({ serviceName: 'ddb-backup-stream-reconciler' });
+
 /** A day: how often an unchanged report of missing streams is published again. */
 const REPEAT_MS = 24 * 3_600_000;
 
@@ -125,12 +131,15 @@ const REPEAT_MS = 24 * 3_600_000;
  */
 export class StreamReportPublisher implements StreamReportSink {
   private readonly doc?: DynamoDBDocumentClient;
+  /** Failed publishes whose digest could not be forgotten (each logged). */
+  digestResetFailures = 0;
 
   constructor(
     private readonly notifier: Pick<ChangeTopicNotifier, 'publish'>,
     ddb?: DynamoDBClient,
     private readonly ledgerTable?: string,
     private readonly now: () => Date = () => new Date(),
+    private readonly log: Log = defaultLog,
   ) {
     if (ddb && ledgerTable) this.doc = DynamoDBDocumentClient.from(ddb);
   }
@@ -162,9 +171,20 @@ export class StreamReportPublisher implements StreamReportSink {
     } catch (err) {
       // Not sent: forget the digest, so the next run tries again.
       if (this.doc && this.ledgerTable) {
-        await this.doc
-          .send(new PutCommand({ TableName: this.ledgerTable, Item: { pk: 'RECONCILE#streams', sk: 'REPORT', digest: '', reportedAt: new Date(0).toISOString() } }))
-          .catch(() => undefined);
+        try {
+          await this.doc.send(
+            new PutCommand({ TableName: this.ledgerTable, Item: { pk: 'RECONCILE#streams', sk: 'REPORT', digest: '', reportedAt: new Date(0).toISOString() } }),
+          );
+        } catch (forgetErr) {
+          // The digest stays: the same report is held back until it changes or a day passes.
+          this.digestResetFailures++;
+          this.log.error('stream report digest not reset after a failed publish', {
+            ledgerTable: this.ledgerTable,
+            digest,
+            error: errorMessage(forgetErr),
+            publishError: errorMessage(err),
+          });
+        }
       }
       throw err;
     }

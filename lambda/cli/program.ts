@@ -257,7 +257,8 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
           ledger: opts.dryRun ? dryRunLedger : svc.ledger(),
           clock: svc.clock,
           upkeep: opts.dryRun ? undefined : tableUpkeep(svc, { endpoint: cmd.optsWithGlobals<GlobalOpts>().endpoint, region: cmd.optsWithGlobals<GlobalOpts>().region }),
-          notifier: svc.notifier,
+          // Without a topic there is nothing to publish, and nothing to report about publishing.
+          notifier: svc.config.topicArn ? svc.notifier : undefined,
         },
         { policy: opts.policy, trigger: 'manual', slot: manualSlot(now), requestedAt: now.toISOString(), table: opts.table },
         {
@@ -271,8 +272,24 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
       // fall back to the ledger) are reported; failures, an unreadable policy or a failed
       // discovery make the exit code non-zero.
       if (c.failed > 0 || report.problems.some((p) => p.kind === 'invalid-policy' || p.kind === 'discovery')) exitCode = EXIT.FAILED;
+      // The results stand either way; a summary SNS did not take fails the command and says so.
+      const notification = report.notification;
+      const notPublished = notification && !notification.published ? notification : undefined;
+      if (notPublished) exitCode = EXIT.FAILED;
+      const sayNotPublished = () => {
+        if (notPublished) io.err(`error: notification failed: the run summary was not published to ${svc.config.topicArn}: ${notPublished.error}`);
+      };
       if (opts.json) {
-        io.out(JSON.stringify({ runId: report.runId, results: report.results, problems: report.problems, calls: counter.snapshot() }));
+        io.out(
+          JSON.stringify({
+            runId: report.runId,
+            results: report.results,
+            problems: report.problems,
+            ...(notification ? { notification } : {}),
+            calls: counter.snapshot(),
+          }),
+        );
+        sayNotPublished();
         return;
       }
       for (const p of report.problems) io.err(`problem: ${[p.table, p.policy, p.message].filter(Boolean).join(': ')}`);
@@ -283,6 +300,7 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
         ),
       );
       io.out(`${c.backedUp} backed up, ${c.skipped} skipped, ${c.failed} failed, ${c.problems} problems${opts.dryRun ? ' (dry run)' : ''}`);
+      sayNotPublished();
     });
 
   // ---- prune ----

@@ -77,11 +77,20 @@ export function shouldNotify(report: RunReport, notify: 'failures' | 'all' | und
   return hasFailures(report) || notify === 'all';
 }
 
+/** How the summary of an in-process run went: published (with SNS's MessageId), or not, and why. */
+export type RunNotification =
+  | { readonly published: true; readonly messageId?: string }
+  | { readonly published: false; readonly error: string };
+
+/** The run's report, and how its notification went (absent when none was due or none is configured). */
+export type InProcessReport = RunReport & { notification?: RunNotification };
+
 /**
  * The CLI's `run`: the same planner and worker code as the Lambdas, in one process, without the
- * queue. Publishes one summary per run when a notifier is given.
+ * queue. Publishes one summary per run when a notifier is given. A failed publish does not throw
+ * the report away: it is returned with `notification.published` false and the error.
  */
-export async function runInProcess(deps: InProcessDeps, req: PlanRequest, opts: InProcessOptions = {}): Promise<RunReport> {
+export async function runInProcess(deps: InProcessDeps, req: PlanRequest, opts: InProcessOptions = {}): Promise<InProcessReport> {
   const startedAt = deps.clock.now();
   const plan = await planRun(deps, req);
   let results: JobResult[];
@@ -94,9 +103,19 @@ export async function runInProcess(deps: InProcessDeps, req: PlanRequest, opts: 
       return r;
     });
   }
-  const report = reportOf(plan, results, startedAt, deps.clock.now());
+  // The object published is the one returned, with how publishing went added to it.
+  const report: InProcessReport = reportOf(plan, results, startedAt, deps.clock.now());
   if (!opts.dryRun && deps.notifier && shouldNotify(report, plan.policy?.notify)) {
-    await deps.notifier.publishRun(report);
+    report.notification = await notifyRun(deps.notifier, report);
   }
   return report;
+}
+
+async function notifyRun(notifier: RunNotifier, report: RunReport): Promise<RunNotification> {
+  try {
+    const out = await notifier.publishRun(report);
+    return typeof out === 'string' ? { published: true, messageId: out } : { published: true };
+  } catch (err) {
+    return { published: false, error: errorMessage(err) };
+  }
 }

@@ -106,6 +106,8 @@ export interface TableBatchOutcome {
   readonly storm?: StormAlert;
   /** Problems after the counter write (reported, not retried). */
   readonly problems: string[];
+  /** Storm claims that could not be given back after a failed handling (logged and reported). */
+  stormReleaseFailures?: number;
 }
 
 /** Processes one table's records of a batch. Throws only when nothing was counted. */
@@ -148,7 +150,7 @@ export async function processTableBatch(deps: StreamTriggerDeps, batch: TableBat
   }
   for (const w of windows) {
     try {
-      const storm = await handleStorm(deps, dispatch, table, policies, snapshot, w, now, batch.counts);
+      const storm = await handleStorm(deps, dispatch, table, policies, snapshot, w, now, batch.counts, outcome);
       if (storm) (outcome as { storm?: StormAlert }).storm = storm;
     } catch (err) {
       outcome.problems.push(`delete storm handling failed: ${errorMessage(err)}`);
@@ -206,6 +208,7 @@ async function handleStorm(
   w: StormWindow,
   now: Date,
   batch: ChangeCounts,
+  outcome: TableBatchOutcome,
 ): Promise<StormAlert | undefined> {
   const counts = snapshot.storm[w.minutes];
   if (!counts) return undefined;
@@ -243,7 +246,20 @@ async function handleStorm(
     return alert;
   } catch (err) {
     // Give the claim back so the next batch of the storm tries again; the freeze only ever extends.
-    await deps.counter.releaseStorm(table, w).catch(() => undefined);
+    try {
+      await deps.counter.releaseStorm(table, w);
+    } catch (releaseErr) {
+      // The claim stays until its window passes: this storm is not handled again by later batches.
+      (deps.log ?? silentLog).error('change trigger: could not release the storm claim', {
+        table,
+        windowMinutes: w.minutes,
+        windowStart: w.start,
+        error: errorMessage(releaseErr),
+        cause: errorMessage(err),
+      });
+      outcome.stormReleaseFailures = (outcome.stormReleaseFailures ?? 0) + 1;
+      outcome.problems.push(`the delete storm claim (${w.minutes} min window from ${w.start}) could not be released: ${errorMessage(releaseErr)}`);
+    }
     throw err;
   }
 }

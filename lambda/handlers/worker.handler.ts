@@ -6,7 +6,7 @@ import { buildService, configFromEnv, type Service } from '../aws/service';
 import { tableUpkeep } from '../aws/upkeep';
 import { errorMessage } from '../core/errors';
 import { parseJob, type JobResult } from '../core/jobs';
-import { failedAfterRetries, finishJobResult } from '../core/runs';
+import { failedAfterRetries, finishJobResult, type FinishDeps } from '../core/runs';
 import { processJob } from '../core/worker';
 
 const logger = new Logger({ serviceName: 'ddb-backup-worker' });
@@ -20,7 +20,9 @@ function getService(): Service {
 /**
  * One job message. A result that retrying cannot change is recorded in its run. A retryable
  * failure is thrown so SQS redelivers it; on the last delivery it is recorded as failed (so the
- * run summary names it) and thrown once more, which sends the message to the DLQ.
+ * run summary names it) and thrown once more, which sends the message to the DLQ. A run summary
+ * that SNS did not take is thrown too: the redelivered job (a duplicate, its result already
+ * recorded) publishes it.
  */
 export async function handleRecord(record: SQSRecord, svc: Service): Promise<JobResult> {
   let job;
@@ -31,7 +33,7 @@ export async function handleRecord(record: SQSRecord, svc: Service): Promise<Job
     throw err;
   }
   const deps = { policies: svc.policies, backups: svc.backups, ledger: svc.ledger(), clock: svc.clock, log: logger, upkeep: tableUpkeep(svc) };
-  const finish = { runs: svc.ledger(), notifier: svc.notifier, clock: svc.clock };
+  const finish: FinishDeps = { runs: svc.ledger(), notifier: svc.notifier, clock: svc.clock, log: logger };
   let result: JobResult;
   try {
     result = await processJob(deps, job);

@@ -14,6 +14,7 @@ import {
   ResourceNotFoundException,
   TableNotFoundException,
   ThrottlingException,
+  TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import {
   GetResourcesCommand,
@@ -43,6 +44,7 @@ import { PolicyStore } from '../../lambda/aws/policy-store';
 import { JobQueue } from '../../lambda/aws/queue';
 import { buildService, type ServiceConfig } from '../../lambda/aws/service';
 import { discoverTaggedTables } from '../../lambda/aws/tagging';
+import { ClaimLostError } from '../../lambda/core/claim';
 import { PolicyUnavailableError, PolicyValidationError, RetryableError, TableNotFoundError } from '../../lambda/core/errors';
 import { dedupeId, type BackupJob, type JobResult } from '../../lambda/core/jobs';
 import type { Clock } from '../../lambda/core/ports';
@@ -642,12 +644,13 @@ describe('Ledger.recordBackup', () => {
   const job = { table: 'orders', policy: 'daily', slot: 's', trigger: 'schedule', requestedAt: '2026-11-24T03:00:00.000Z', runId: 'r' } as const;
   const created = { backupArn: 'arn:b', backupName: 'n', status: 'CREATING', createdAt: '2026-11-24T03:00:05.000Z', sizeBytes: 10 };
   const updates = () => docMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!.map((i) => i.Update!);
+  const ATTEMPT = 'attempt-1';
 
   it('records the item count with when DynamoDB reported it, on the backup and the state', async () => {
     // Prepare
     docMock.on(TransactWriteCommand).resolves({});
     // Act
-    await new Ledger(new DynamoDBClient(clientConfig), 'ledger').recordBackup(job, { ...created, itemCount: 7, itemCountAt: '2026-11-24T01:00:00.000Z' });
+    await new Ledger(new DynamoDBClient(clientConfig), 'ledger').recordBackup(job, { ...created, itemCount: 7, itemCountAt: '2026-11-24T01:00:00.000Z' }, ATTEMPT);
     // Assess
     const [record, state] = updates();
     expect(record.UpdateExpression).toContain('itemCount = :items, itemCountAt = :itemsAt');
@@ -655,11 +658,40 @@ describe('Ledger.recordBackup', () => {
     expect(record.ExpressionAttributeValues).toMatchObject({ ':items': 7, ':itemsAt': '2026-11-24T01:00:00.000Z' });
   });
 
+  it("writes the backup only while the claim is still the attempt's, and releases the cooldown's in-flight mark", async () => {
+    // Prepare
+    docMock.on(TransactWriteCommand).resolves({});
+    // Act
+    await new Ledger(new DynamoDBClient(clientConfig), 'ledger').recordBackup(job, created, ATTEMPT);
+    // Assess
+    expect(docMock).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    const [record, state] = updates();
+    expect(record).toMatchObject({
+      Key: { pk: 'TABLE#orders', sk: 'BACKUP#daily#s' },
+      ConditionExpression: 'attemptId = :attempt',
+      ExpressionAttributeValues: expect.objectContaining({ ':attempt': ATTEMPT, ':arn': 'arn:b', ':name': 'n', ':status': 'CREATING' }),
+    });
+    expect(state.UpdateExpression).toMatch(/REMOVE .*claimSlot, claimAt$/);
+  });
+
+  it('turns a lost attempt condition into ClaimLostError: the backup is not recorded as the service\'s', async () => {
+    // Prepare
+    docMock.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({ message: 'Transaction cancelled', CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }], ...meta }),
+    );
+    // Act
+    const err = await rejectionOf(new Ledger(new DynamoDBClient(clientConfig), 'ledger').recordBackup(job, created, ATTEMPT));
+    // Assess
+    expect(err).toBeInstanceOf(ClaimLostError);
+    expect(err).toMatchObject({ table: 'orders', slot: 's' });
+    expect(docMock).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+  });
+
   it('records no item count when there is none, and drops the cached one so it is not reused as a fresh 0', async () => {
     // Prepare
     docMock.on(TransactWriteCommand).resolves({});
     // Act
-    await new Ledger(new DynamoDBClient(clientConfig), 'ledger').recordBackup(job, created);
+    await new Ledger(new DynamoDBClient(clientConfig), 'ledger').recordBackup(job, created, ATTEMPT);
     // Assess
     const [record, state] = updates();
     expect(record.UpdateExpression).not.toContain('itemCount');
@@ -791,8 +823,19 @@ describe('worker handler', () => {
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     expect(ddbMock).toHaveReceivedCommandTimes(CreateBackupCommand, 1);
-    expect(ddbMock).toHaveReceivedCommandWith(CreateBackupCommand, { TableName: 'orders', BackupName: expect.stringMatching(/^ddbbk\.daily\.schedule\.20261124T030005Z\.[0-9a-f]{6}$/) });
-    expect(docMock).toHaveReceivedCommandWith(PutCommand, { TableName: LEDGER, Item: expect.objectContaining({ status: 'CLAIMED' }) });
+    // The name ends in the hash of the slot and the claim's attempt token; the claim recorded both first.
+    const name = ddbMock.commandCalls(CreateBackupCommand)[0].args[0].input.BackupName;
+    expect(name).toMatch(/^ddbbk\.daily\.schedule\.20261124T030005Z\.[0-9a-f]{12}$/);
+    expect(ddbMock).toHaveReceivedCommandWith(CreateBackupCommand, { TableName: 'orders', BackupName: name });
+    expect(docMock).toHaveReceivedCommandWith(PutCommand, { TableName: LEDGER, Item: expect.objectContaining({ status: 'CLAIMED', backupName: name, attemptId: expect.any(String) }) });
+    const claimed = docMock.commandCalls(PutCommand).find((c) => c.args[0].input.Item?.status === 'CLAIMED')!.args[0].input.Item!;
+    expect(docMock).toHaveReceivedCommandWith(TransactWriteCommand, {
+      TransactItems: expect.arrayContaining([
+        expect.objectContaining({
+          Update: expect.objectContaining({ ConditionExpression: 'attemptId = :attempt', ExpressionAttributeValues: expect.objectContaining({ ':attempt': claimed.attemptId }) }),
+        }),
+      ]),
+    });
     expect(docMock).toHaveReceivedCommandWith(TransactWriteCommand, runResultWrite('backed-up'));
     expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 0);
   });
@@ -841,7 +884,7 @@ describe('worker handler', () => {
     expect(docMock).toHaveReceivedCommandWith(TransactWriteCommand, {
       TransactItems: expect.arrayContaining([expect.objectContaining({ Put: expect.objectContaining({ Item: expect.objectContaining({ reason: recorded.reason }) }) })]),
     });
-    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, { Key: runKey, UpdateExpression: 'SET notifiedAt = :now' });
+    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, { Key: runKey, UpdateExpression: expect.stringMatching(/^SET notifiedAt = :now\b/) });
     expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
     expect(snsMock).toHaveReceivedCommandWith(PublishCommand, {
       TopicArn: TOPIC,

@@ -19,14 +19,10 @@ import type {
   CreatedBackup,
   JobSink,
   LedgerBackupRecord,
-  LedgerPort,
-  LedgerStatus,
   PolicySource,
-  RecordedBackup,
   RunNotifier,
   TableDiscovery,
   TableFacts,
-  TableState,
   TableUpkeep,
 } from '../../lambda/core/ports';
 import { runInProcess, type InProcessDeps } from '../../lambda/core/run';
@@ -34,6 +30,7 @@ import { dispatchRun, failedAfterRetries, finishJobResult, type RunHeader, type 
 import type { RunReport } from '../../lambda/core/summary';
 import type { TaggedTable } from '../../lambda/core/tags';
 import { SETTINGS_SNAPSHOT_EVERY_MS, TABLE_FACTS_MAX_AGE_MS, processJob, type WorkerDeps } from '../../lambda/core/worker';
+import { MemoryLedger } from '../support/memory-ledger';
 
 // ---------------------------------------------------------------------------------------------
 // Fakes
@@ -150,105 +147,88 @@ class FakeBackups implements BackupApi {
   }
 }
 
-/** The ledger's job-facing side, with the real claim semantics. */
-class FakeLedger implements LedgerPort {
-  readonly slots = new Map<string, LedgerBackupRecord>();
-  readonly states = new Map<string, TableState>();
-  readonly recordBackup = jest.fn(async (job: BackupJob, backup: RecordedBackup) => {
-    const key = this.key(job);
-    this.slots.set(key, { ...this.recordOf(job, this.slots.get(key)?.claimedAt ?? NOW.toISOString()), status: 'CREATING', backupArn: backup.backupArn, backupName: backup.backupName, createdAt: backup.createdAt });
-    const state = this.states.get(`${job.table}|${job.policy}`);
-    this.states.set(`${job.table}|${job.policy}`, {
-      ...state,
-      table: job.table,
-      policy: job.policy,
-      lastBackupAt: backup.createdAt,
-      lastAttemptStatus: 'succeeded',
-      lastItemCount: backup.itemCount,
-      itemCountAt: backup.itemCountAt,
-    });
-  });
-  readonly markPitrChecked = jest.fn(async (table: string, policy: string, policyHash: string, at: Date) => {
-    const key = `${table}|${policy}`;
-    this.states.set(key, { ...this.states.get(key), table, policy, pitrCheckedAt: at.toISOString(), pitrCheckedHash: policyHash });
-  });
-  readonly recordFailure = jest.fn(async (job: BackupJob, error: string, now: Date) => {
-    const key = this.key(job);
-    this.slots.set(key, { ...this.recordOf(job, this.slots.get(key)?.claimedAt ?? now.toISOString()), status: 'FAILED', error });
-    const state = this.states.get(`${job.table}|${job.policy}`);
-    this.states.set(`${job.table}|${job.policy}`, { ...state, table: job.table, policy: job.policy, lastAttemptStatus: 'failed', lastError: error });
-  });
-  readonly claimCalls = jest.fn();
+/** Spies on the ledger's writes (calling through); returns the spy on its claims. */
+function spyOnWrites(ledger: MemoryLedger): jest.MockedFunction<MemoryLedger['claim']> {
+  jest.spyOn(ledger, 'recordBackup');
+  jest.spyOn(ledger, 'recordFailure');
+  jest.spyOn(ledger, 'markPitrChecked');
+  return jest.spyOn(ledger, 'claim') as jest.MockedFunction<MemoryLedger['claim']>;
+}
 
-  private key(job: Pick<BackupJob, 'table' | 'policy' | 'slot'>): string {
-    return `${job.table}|${job.policy}|${job.slot}`;
-  }
+/**
+ * The ledger's job-facing side: the one in-memory ledger (attempt tokens, the cooldown held by the
+ * claim), with the writes the tests count or make fail spied on.
+ */
+class FakeLedger extends MemoryLedger {
+  declare readonly recordBackup: jest.MockedFunction<MemoryLedger['recordBackup']>;
+  declare readonly recordFailure: jest.MockedFunction<MemoryLedger['recordFailure']>;
+  declare readonly markPitrChecked: jest.MockedFunction<MemoryLedger['markPitrChecked']>;
+  /** Every claim of a slot. */
+  readonly claimCalls: jest.MockedFunction<MemoryLedger['claim']>;
 
-  private recordOf(job: BackupJob, claimedAt: string): LedgerBackupRecord {
-    const { table, policy, slot, trigger, runId, requestedAt } = job;
-    return { table, policy, slot, trigger, runId, requestedAt, status: 'CLAIMED', claimedAt };
+  constructor() {
+    super();
+    this.claimCalls = spyOnWrites(this);
   }
 
   /** Puts a record for a slot as if an earlier attempt had left it. */
-  seed(job: BackupJob, record: Partial<LedgerBackupRecord>): void {
-    this.slots.set(this.key(job), { ...this.recordOf(job, NOW.toISOString()), ...record });
-  }
-
-  async claim(job: BackupJob, policyHash: string, now: Date) {
-    this.claimCalls(job.table, policyHash);
-    const existing = this.slots.get(this.key(job));
-    if (existing && existing.status !== 'FAILED') return { claimed: false as const, existing };
-    this.slots.set(this.key(job), { ...this.recordOf(job, now.toISOString()), policyHash });
-    return { claimed: true as const };
-  }
-
-  async getState(table: string, policy: string): Promise<TableState | undefined> {
-    return this.states.get(`${table}|${policy}`);
-  }
-
-  async listBackupRecords(table: string): Promise<LedgerBackupRecord[]> {
-    return [...this.slots.values()].filter((r) => r.table === table);
-  }
-
-  async setBackupStatus(
-    record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>,
-    status: LedgerStatus,
-    deletion?: { at: string; reason: string },
-  ): Promise<void> {
-    const key = this.key(record);
-    const existing = this.slots.get(key);
-    if (existing) this.slots.set(key, { ...existing, status, ...(deletion ? { deletedAt: deletion.at, deleteReason: deletion.reason } : {}) });
+  seedSlot(job: BackupJob, record: Partial<LedgerBackupRecord>): void {
+    const { table, policy, slot, trigger, runId, requestedAt } = job;
+    this.seed({ table, policy, slot, trigger, runId, requestedAt, status: 'CLAIMED', claimedAt: NOW.toISOString(), ...record });
   }
 }
 
-/** The run-tracking side of the ledger: each result once, the last one wins the right to publish. */
+/**
+ * The run-tracking side of the ledger: each result once; a complete, unnotified run is claimed by
+ * one publisher at a time (a lease), and marked notified only after the publish.
+ */
 class FakeRunLedger implements RunLedger {
+  /** The lease of a claim to publish (the adapter's NOTIFY_LEASE_MS). */
+  static readonly LEASE_MS = 5 * 60_000;
   readonly headers = new Map<string, RunHeader>();
   readonly results = new Map<string, Map<string, JobResult>>();
-  readonly startRun = jest.fn(async (header: Omit<RunHeader, 'completed' | 'notifiedAt'>, _now: Date) => {
+  private claims = 0;
+  readonly startRun = jest.fn(async (header: Parameters<RunLedger['startRun']>[0], _now: Date) => {
     if (!this.headers.has(header.runId)) this.headers.set(header.runId, { ...header, completed: 0 });
   });
 
-  async recordRunResult(runId: string, result: JobResult, now: Date): Promise<RunHeader | undefined> {
+  async recordRunResult(runId: string, result: JobResult, _now: Date): Promise<boolean> {
     const header = this.headers.get(runId);
-    if (!header) return undefined;
+    if (!header) return false;
     const rows = this.results.get(runId) ?? new Map<string, JobResult>();
     this.results.set(runId, rows);
     const key = `${result.table}#${result.policy}`;
-    if (rows.has(key)) return undefined;
+    if (rows.has(key)) return false;
     rows.set(key, result);
-    const updated = { ...header, completed: header.completed + 1 };
-    this.headers.set(runId, updated);
-    if (updated.completed < updated.expected || updated.notifiedAt) return undefined;
-    return (await this.claimRunNotification(runId, now)) ? updated : undefined;
-  }
-
-  async claimRunNotification(runId: string, now: Date): Promise<boolean> {
-    const header = this.headers.get(runId);
-    if (!header || header.notifiedAt) return false;
-    this.headers.set(runId, { ...header, notifiedAt: now.toISOString() });
+    this.headers.set(runId, { ...header, completed: header.completed + 1 });
     return true;
   }
+
+  readonly claimRunNotification = jest.fn(async (runId: string, now: Date): ReturnType<RunLedger['claimRunNotification']> => {
+    const header = this.headers.get(runId);
+    if (!header || header.completed < header.expected || header.notifiedAt) return { status: 'not-due' };
+    if (header.notifyClaimedAt && Date.parse(header.notifyClaimedAt) > now.getTime() - FakeRunLedger.LEASE_MS) {
+      return { status: 'held', since: header.notifyClaimedAt };
+    }
+    const claimId = `claim-${++this.claims}`;
+    const claimed = { ...header, notifyClaimedAt: now.toISOString(), notifyClaimId: claimId };
+    this.headers.set(runId, claimed);
+    return { status: 'claimed', claimId, header: claimed };
+  });
+
+  readonly markRunNotified = jest.fn(async (runId: string, claimId: string, now: Date, messageId?: string): Promise<boolean> => {
+    const header = this.headers.get(runId);
+    if (!header || header.notifyClaimId !== claimId || header.notifiedAt) return false;
+    this.headers.set(runId, { ...header, notifiedAt: now.toISOString(), ...(messageId ? { notifyMessageId: messageId } : {}) });
+    return true;
+  });
+
+  readonly releaseRunNotification = jest.fn(async (runId: string, claimId: string): Promise<void> => {
+    const header = this.headers.get(runId);
+    if (!header || header.notifyClaimId !== claimId) return;
+    const { notifyClaimedAt: _at, notifyClaimId: _id, ...rest } = header;
+    this.headers.set(runId, rest);
+  });
 
   async listRunResults(runId: string): Promise<JobResult[]> {
     return [...(this.results.get(runId)?.values() ?? [])];
@@ -429,7 +409,10 @@ describe('processJob', () => {
     expect(w.backups.created).toHaveLength(1);
     expect(parseBackupName(w.backups.created[0].name)).toMatchObject({ policy: 'daily', trigger: 'schedule', time: new Date('2026-11-24T03:00:05Z') });
     expect(w.ledger.recordBackup).toHaveBeenCalledTimes(1);
-    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ sizeBytes: 1000, itemCount: 10 }));
+    // The claim chose the name (it carries the attempt's hash) and the record is written under its attempt token.
+    const recorded = w.ledger.record(job('orders'));
+    expect(recorded).toMatchObject({ status: 'CREATING', backupName: w.backups.created[0].name, attemptId: expect.any(String) });
+    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ sizeBytes: 1000, itemCount: 10 }), recorded?.attemptId);
     expect(w.ledger.recordFailure).not.toHaveBeenCalled();
   });
 
@@ -477,7 +460,7 @@ describe('processJob', () => {
   it('throws RetryableError while another attempt holds the claim of the slot', async () => {
     // Prepare
     const w = world();
-    w.ledger.seed(job('orders'), { status: 'CLAIMED', claimedAt: NOW.toISOString() });
+    w.ledger.seedSlot(job('orders'), { status: 'CLAIMED', claimedAt: NOW.toISOString() });
     // Act
     const err = await rejectionOf(processJob(w.worker, job('orders')));
     // Assess
@@ -646,7 +629,7 @@ describe('processJob: table facts for the ledger', () => {
     expect(result.status).toBe('backed-up');
     expect(w.backups.describeCalls).toBe(0);
     expect(upkeep.snapshotSettings).not.toHaveBeenCalled();
-    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ itemCount: 42, itemCountAt: at(5 * HOUR), sizeBytes: 900 }));
+    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ itemCount: 42, itemCountAt: at(5 * HOUR), sizeBytes: 900 }), expect.any(String));
   });
 
   it('keeps the last size when neither DescribeTable nor CreateBackup gave one, so the size baseline never drops to 0', async () => {
@@ -661,7 +644,7 @@ describe('processJob: table facts for the ledger', () => {
     await processJob(w.worker, job('orders'));
     // Assess
     expect(w.backups.describeCalls).toBe(0);
-    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ sizeBytes: 123_456, itemCount: 42 }));
+    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ sizeBytes: 123_456, itemCount: 42 }), expect.any(String));
   });
 
   it('reads the table once when the item count is older than TABLE_FACTS_MAX_AGE_MS', async () => {
@@ -672,7 +655,7 @@ describe('processJob: table facts for the ledger', () => {
     await processJob(w.worker, job('orders'));
     // Assess
     expect(w.backups.describeCalls).toBe(1);
-    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ itemCount: 10, itemCountAt: NOW.toISOString(), sizeBytes: 1000 }));
+    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ itemCount: 10, itemCountAt: NOW.toISOString(), sizeBytes: 1000 }), expect.any(String));
   });
 
   it('takes a due settings snapshot before CreateBackup and records its item count, without a DescribeTable of its own', async () => {
@@ -691,7 +674,7 @@ describe('processJob: table facts for the ledger', () => {
     expect(created).toHaveBeenCalledTimes(1);
     expect(calls).toEqual(['snapshot orders', 'create orders', 'baseline orders']);
     expect(w.backups.describeCalls).toBe(0);
-    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ itemCount: 77, itemCountAt: NOW.toISOString(), sizeBytes: 5000 }));
+    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ itemCount: 77, itemCountAt: NOW.toISOString(), sizeBytes: 5000 }), expect.any(String));
   });
 
   it('backs up anyway when the snapshot fails, reading the table itself, and logs a warning', async () => {
@@ -705,7 +688,7 @@ describe('processJob: table facts for the ledger', () => {
     expect(result.status).toBe('backed-up');
     expect(w.backups.describeCalls).toBe(1);
     expect(log.warn).toHaveBeenCalledWith('settings snapshot before backup failed', expect.objectContaining({ table: 'orders', error: 'AccessDeniedException: no' }));
-    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ itemCount: 10 }));
+    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ itemCount: 10 }), expect.any(String));
   });
 
   it('retries when the snapshot finds the table CREATING, and fails for good when it finds it gone', async () => {
@@ -791,7 +774,7 @@ describe('processJob: table facts for the ledger', () => {
     await processJob(w.worker, job('orders'));
     // Assess
     expect(w.backups.describeCalls).toBe(1);
-    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ sizeBytes: 1000, itemCount: 10 }));
+    expect(w.ledger.recordBackup).toHaveBeenCalledWith(job('orders'), expect.objectContaining({ sizeBytes: 1000, itemCount: 10 }), expect.any(String));
   });
 
   it('over a day of hourly backups, reads the table once: the first backup, then the cached count', async () => {
@@ -1124,5 +1107,133 @@ describe('finishJobResult', () => {
       status: 'failed',
       reason: 'RetryableError: CreateBackup a: ThrottlingException (after 3 attempts; the job went to the dead-letter queue)',
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The run summary: marked notified only after SNS accepted it
+// ---------------------------------------------------------------------------------------------
+
+describe('run summary notification', () => {
+  const RUN_ID = `daily|schedule|${SLOT}`;
+  const capturingLog = () => ({ info: jest.fn(), warn: jest.fn(), error: jest.fn() });
+  const notPublishedLines = (log: ReturnType<typeof capturingLog>) => log.error.mock.calls.filter(([m]) => m === 'run summary not published');
+
+  async function run(expected: number, notify: 'failures' | 'all' = 'failures') {
+    const runs = new FakeRunLedger();
+    const notifier = fakeNotifier();
+    const log = capturingLog();
+    await runs.startRun({ runId: RUN_ID, policy: 'daily', trigger: 'schedule', startedAt: NOW.toISOString(), expected, problems: [], notify }, NOW);
+    return { runs, notifier, log, deps: { runs, notifier, clock, log } };
+  }
+  const failed: JobResult = { table: 'a', policy: 'daily', status: 'failed', reason: 'boom' };
+
+  it('a failed publish leaves the run unnotified, logs one line and throws; the redelivered job publishes and marks it', async () => {
+    // Prepare
+    const r = await run(1);
+    r.notifier.publishRun.mockRejectedValueOnce(new Error('SNS is down'));
+    // Act
+    const first = await rejectionOf(finishJobResult(r.deps, RUN_ID, failed));
+    const afterFailure = r.runs.headers.get(RUN_ID);
+    const again = await finishJobResult(r.deps, RUN_ID, failed); // the same job, redelivered
+    // Assess
+    expect((first as Error).message).toBe('SNS is down');
+    expect(afterFailure?.notifiedAt).toBeUndefined();
+    expect(afterFailure?.notifyClaimId).toBeUndefined(); // the lease was given back
+    expect(notPublishedLines(r.log)).toEqual([
+      ['run summary not published', expect.objectContaining({ runId: RUN_ID, policy: 'daily', error: 'SNS is down' })],
+    ]);
+    expect(again).toBe(true);
+    expect(r.notifier.publishRun).toHaveBeenCalledTimes(2);
+    expect(r.runs.headers.get(RUN_ID)).toMatchObject({ notifiedAt: NOW.toISOString(), notifyMessageId: 'message-id' });
+    await expect(r.runs.listRunResults(RUN_ID)).resolves.toEqual([failed]);
+  });
+
+  it('marks the run notified only after the publish', async () => {
+    // Prepare
+    const r = await run(1);
+    let notifiedDuringPublish: string | undefined = 'unset';
+    r.notifier.publishRun.mockImplementationOnce(async () => {
+      notifiedDuringPublish = r.runs.headers.get(RUN_ID)?.notifiedAt;
+      return 'm-1';
+    });
+    // Act
+    await finishJobResult(r.deps, RUN_ID, failed);
+    // Assess
+    expect(notifiedDuringPublish).toBeUndefined();
+    expect(r.runs.markRunNotified).toHaveBeenCalledWith(RUN_ID, expect.any(String), NOW, 'm-1');
+    expect(r.runs.headers.get(RUN_ID)?.notifyMessageId).toBe('m-1');
+  });
+
+  it('two racing finishers of the last results publish once', async () => {
+    // Prepare
+    const r = await run(2);
+    // Act
+    const published = await Promise.all([
+      finishJobResult(r.deps, RUN_ID, failed),
+      finishJobResult(r.deps, RUN_ID, { table: 'b', policy: 'daily', status: 'backed-up' }),
+    ]);
+    // Assess
+    expect(published.filter(Boolean)).toHaveLength(1);
+    expect(r.notifier.publishRun).toHaveBeenCalledTimes(1);
+    expect(r.notifier.publishRun.mock.calls[0][0].results).toHaveLength(2);
+  });
+
+  it('while another publisher holds the lease: a first delivery leaves it to them, a redelivery throws to come back later', async () => {
+    // Prepare
+    const r = await run(2);
+    await finishJobResult(r.deps, RUN_ID, failed);
+    r.runs.headers.set(RUN_ID, { ...r.runs.headers.get(RUN_ID)!, notifyClaimedAt: NOW.toISOString(), notifyClaimId: 'other' });
+    // Act
+    const fresh = await finishJobResult(r.deps, RUN_ID, { table: 'b', policy: 'daily', status: 'backed-up' });
+    const redelivered = await rejectionOf(finishJobResult(r.deps, RUN_ID, failed));
+    // Assess
+    expect(fresh).toBe(false);
+    expect(redelivered).toBeInstanceOf(RetryableError);
+    expect(r.notifier.publishRun).not.toHaveBeenCalled();
+  });
+
+  it('a lease older than the lease time is taken over by the redelivered job', async () => {
+    // Prepare
+    const r = await run(1);
+    await r.runs.recordRunResult(RUN_ID, failed, NOW);
+    const stale = new Date(NOW.getTime() - FakeRunLedger.LEASE_MS - 1000).toISOString();
+    r.runs.headers.set(RUN_ID, { ...r.runs.headers.get(RUN_ID)!, notifyClaimedAt: stale, notifyClaimId: 'crashed' });
+    // Act
+    const published = await finishJobResult(r.deps, RUN_ID, failed);
+    // Assess
+    expect(published).toBe(true);
+    expect(r.runs.headers.get(RUN_ID)?.notifiedAt).toBe(NOW.toISOString());
+  });
+
+  it("the planner's own publish (a plan without jobs) logs the line and fails the invocation", async () => {
+    // Prepare
+    const w = world({ tables: [tagged('orders', 'dialy')] });
+    const log = capturingLog();
+    w.notifier.publishRun.mockRejectedValueOnce(new Error('NotFound: Topic does not exist'));
+    const deps = { policies: w.policies, discovery: w.discovery, runs: new FakeRunLedger(), queue: new FakeQueue(), notifier: w.notifier, clock, log };
+    // Act
+    const err = await rejectionOf(dispatchRun(deps, request()));
+    // Assess
+    expect((err as Error).message).toContain('Topic does not exist');
+    expect(notPublishedLines(log)).toEqual([
+      ['run summary not published', expect.objectContaining({ runId: RUN_ID, policy: 'daily', error: 'NotFound: Topic does not exist' })],
+    ]);
+  });
+
+  it('runInProcess returns the report with the notification that failed, and with the MessageId of one that did not', async () => {
+    // Prepare
+    const failing = world({ tables: [tagged('a', 'daily')] });
+    failing.backups.describeErrors.set('a', new TableNotFoundError('a'));
+    failing.notifier.publishRun.mockRejectedValueOnce(new Error('NotFound: Topic does not exist'));
+    const ok = world({ tables: [tagged('a', 'daily')] });
+    ok.backups.describeErrors.set('a', new TableNotFoundError('a'));
+    // Act
+    const notPublished = await runInProcess(failing.inProcess, request(), { retryDelayMs: 1 });
+    const published = await runInProcess(ok.inProcess, request(), { retryDelayMs: 1 });
+    // Assess
+    expect(notPublished.results).toEqual([expect.objectContaining({ table: 'a', status: 'failed' })]);
+    expect(notPublished.notification).toEqual({ published: false, error: 'NotFound: Topic does not exist' });
+    expect(published.notification).toEqual({ published: true, messageId: 'message-id' });
   });
 });
