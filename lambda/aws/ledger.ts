@@ -340,7 +340,8 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: tablePk(record.table), sk: backupSk(record.policy, record.slot) },
-        UpdateExpression: deletion ? 'SET #s = :s, deletedAt = :at, deleteReason = :why' : 'SET #s = :s',
+        // A live status drops the deletion fields a VANISHED record carried (a revived backup).
+        UpdateExpression: deletion ? 'SET #s = :s, deletedAt = :at, deleteReason = :why' : 'SET #s = :s REMOVE deletedAt, deleteReason',
         ConditionExpression: from?.length ? `attribute_exists(pk) AND #s IN (${Object.keys(fromValues).join(', ')})` : 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#s': 'status' },
         ExpressionAttributeValues: {

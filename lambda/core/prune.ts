@@ -39,6 +39,8 @@ export interface PruneRequest {
   readonly dryRun?: boolean;
   /** The (table, policy) state when the caller already holds it (the worker, right after a backup). */
   readonly state?: TableState;
+  /** The backup this job just created: CreateBackup answered for it, so it needs no DescribeBackup when a listing lags it. */
+  readonly justCreated?: string;
 }
 
 export interface PruneOutcome {
@@ -118,8 +120,12 @@ export function confirmAgainstListing(records: readonly LedgerBackupRecord[], li
 }
 
 /** Settles the records a listing did not show with one DescribeBackup each (a rare path). */
-async function describeUnlisted(deps: PruneDeps, found: Confirmation): Promise<void> {
+async function describeUnlisted(deps: PruneDeps, found: Confirmation, justCreated: string | undefined): Promise<void> {
   for (const r of found.unlisted) {
+    if (justCreated !== undefined && r.backupArn === justCreated) {
+      found.status.set(justCreated, r.status);
+      continue;
+    }
     const status = await deps.backups.describeBackupStatus(r.backupArn!);
     if (status === undefined || status === 'DELETED') {
       found.status.set(r.backupArn!, 'GONE');
@@ -162,7 +168,7 @@ export async function pruneTable(deps: PruneDeps, req: PruneRequest): Promise<Pr
   // Something would go: confirm what exists first.
   const listing = (await deps.backups.listBackups(req.table)).filter((b) => b.table === req.table);
   const found = confirmAgainstListing(mine, listing);
-  await describeUnlisted(deps, found);
+  await describeUnlisted(deps, found, req.justCreated);
   let reconciled = 0;
   if (!req.dryRun) {
     const at = deps.clock.now().toISOString();

@@ -124,7 +124,10 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
       );
     } catch (err) {
       if (err instanceof ClaimLostError) {
-        return await fail(`backup ${created.backupArn} (${created.backupName}) was made but not recorded: ${err.message}; the service does not own it and will never delete it`, err);
+        // The slot is another attempt's now: its record and the state are left alone.
+        const reason = `backup ${created.backupArn} (${created.backupName}) was made but not recorded: ${err.message}; the service does not own it and will never delete it`;
+        log.error('backup failed', { ...ctx, reason });
+        return failed(job, reason);
       }
       // The backup exists: the next attempt finds it by its name and adopts it, never makes a second.
       throw new RetryableError(`backup ${created.backupArn} was made but not recorded (${errorMessage(err)}); the next attempt adopts it`, { cause: err });
@@ -136,7 +139,7 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
     try {
       // The state just moved on: the latest attempt succeeded. Passing it saves a ledger read.
       const current = { ...state, table: job.table, policy: job.policy, lastAttemptStatus: 'succeeded' as const, lastAttemptAt: created.createdAt };
-      const outcome = await pruneTable(deps, { table: job.table, policy: job.policy, retention: effective.policy.retention, state: current });
+      const outcome = await pruneTable(deps, { table: job.table, policy: job.policy, retention: effective.policy.retention, state: current, justCreated: created.backupArn });
       const note = pruneNote(outcome);
       return { ...backedUp, deleted: outcome.deleted.length, ...pruneCounts(outcome), ...(note ? { reason: note } : {}) };
     } catch (err) {

@@ -7,6 +7,7 @@
 import {
   BackupInUseException,
   BackupNotFoundException,
+  ConditionalCheckFailedException,
   CreateBackupCommand,
   DeleteBackupCommand,
   DescribeBackupCommand,
@@ -345,6 +346,30 @@ describe('BackupsAdapter.describeBackupStatus', () => {
 // pruneTable and planSweep over the real adapters
 // ---------------------------------------------------------------------------------------------
 
+/** A ledger item as ListBackups shows its backup. */
+const listedAs = (item: { backupArn: string; backupName: string; createdAt: string }, status = 'AVAILABLE'): BackupSummary => ({
+  TableName: 'orders',
+  TableArn: tableArn('orders'),
+  BackupArn: item.backupArn,
+  BackupName: item.backupName,
+  BackupCreationDateTime: new Date(item.createdAt),
+  BackupStatus: status as BackupSummary['BackupStatus'],
+  BackupType: 'USER',
+  BackupSizeBytes: 123,
+});
+
+/** The ledger's read of one policy's records of `orders`. */
+const policyQuery = { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)', ExpressionAttributeValues: { ':pk': 'TABLE#orders', ':b': 'BACKUP#daily#' } };
+
+/** Matches the conditional write that marks the slot of `item` DELETED before its backup is deleted. */
+const markWrite = (item: { sk: string }) => ({
+  TableName: LEDGER,
+  Key: { pk: 'TABLE#orders', sk: item.sk },
+  UpdateExpression: 'SET #s = :deleted, deletedAt = :at, deleteReason = :why, deletedFrom = #s',
+  ConditionExpression: 'attribute_not_exists(#h) AND #s IN (:available, :creating)',
+  ExpressionAttributeValues: expect.objectContaining({ ':deleted': 'DELETED', ':at': NOW.toISOString(), ':why': expect.stringMatching(/^pruned: /) }),
+});
+
 describe('pruning over the real adapters', () => {
   const items = Array.from({ length: 6 }, (_, i) => ledgerItem(new Date(NOW.getTime() - (i + 1) * DAY)));
 
@@ -355,17 +380,13 @@ describe('pruning over the real adapters', () => {
     return new Ledger(new DynamoDBClient(clientConfig), LEDGER);
   }
 
-  /** Matches the ledger write that marks the slot of `item` DELETED by pruning. */
-  const prunedWrite = (item: { sk: string }) => ({
-    TableName: LEDGER,
-    Key: { pk: 'TABLE#orders', sk: item.sk },
-    UpdateExpression: 'SET #s = :s, deletedAt = :at, deleteReason = :why',
-    ExpressionAttributeValues: { ':s': 'DELETED', ':at': NOW.toISOString(), ':why': expect.stringMatching(/^pruned: /) },
-  });
+  /** ListBackups of `orders` shows these backups (one page). */
+  const listing = (...summaries: BackupSummary[]) => ddbMock.on(ListBackupsCommand, { TableName: 'orders' }).resolves({ BackupSummaries: summaries });
 
-  it('defers one BackupInUseException, deletes and records the others, and throws nothing', async () => {
+  it('lists the table once, then defers one BackupInUseException (its mark undone) while it marks and deletes the others, and throws nothing', async () => {
     // Prepare
     const ledger = ledgerWith(items);
+    listing(...items.map((i) => listedAs(i)));
     const [keep0, keep1, keep2, del3, inUse, del5] = items;
     ddbMock.on(DeleteBackupCommand).resolves({});
     ddbMock.on(DeleteBackupCommand, { BackupArn: inUse.backupArn }).rejects(new BackupInUseException({ message: 'Backup is being deleted', ...meta }));
@@ -375,57 +396,139 @@ describe('pruning over the real adapters', () => {
     expect(outcome.deleted).toEqual([del3.backupArn, del5.backupArn]);
     expect(outcome.deferred).toEqual([{ arn: inUse.backupArn, reason: expect.stringContaining('BackupInUseException') }]);
     expect(outcome.failed).toEqual([]);
+    expect(docMock).toHaveReceivedCommandTimes(QueryCommand, 1);
+    expect(docMock).toHaveReceivedCommandWith(QueryCommand, policyQuery);
+    expect(ddbMock).toHaveReceivedCommandTimes(ListBackupsCommand, 1);
+    expect(ddbMock).toHaveReceivedCommandWith(ListBackupsCommand, { TableName: 'orders', BackupType: 'USER' });
+    expect(ddbMock).toHaveReceivedCommandTimes(DescribeBackupCommand, 0);
     expect(ddbMock).toHaveReceivedCommandTimes(DeleteBackupCommand, 3);
     for (const kept of [keep0, keep1, keep2]) expect(ddbMock).not.toHaveReceivedCommandWith(DeleteBackupCommand, { BackupArn: kept.backupArn });
-    expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
-    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, prunedWrite(del3));
-    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, prunedWrite(del5));
-    expect(docMock).not.toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: 'TABLE#orders', sk: inUse.sk } });
-    expect(ddbMock).toHaveReceivedCommandTimes(ListBackupsCommand, 0);
+    // Three marks, and the undo of the one deferred.
+    expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 4);
+    for (const target of [del3, inUse, del5]) expect(docMock).toHaveReceivedCommandWith(UpdateCommand, markWrite(target));
+    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: 'TABLE#orders', sk: inUse.sk },
+      UpdateExpression: 'SET #s = deletedFrom REMOVE deletedAt, deleteReason, deletedFrom',
+      ConditionExpression: '#s = :deleted AND attribute_exists(deletedFrom)',
+    });
   });
 
-  it('a dry run sends no DeleteBackup and no ledger write', async () => {
+  it('does not delete a backup whose mark meets a hold (the condition fails): no DeleteBackup for it', async () => {
+    // Prepare
+    const ledger = ledgerWith(items.slice(0, 4));
+    listing(...items.slice(0, 4).map((i) => listedAs(i)));
+    const target = items[3];
+    docMock
+      .on(UpdateCommand, { Key: { pk: 'TABLE#orders', sk: target.sk } })
+      .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', ...meta }));
+    docMock.on(GetCommand, { Key: { pk: 'TABLE#orders', sk: target.sk } }).resolves({ Item: { ...target, hold: { reason: 'legal', by: 'counsel', at: NOW.toISOString() } } });
+    ddbMock.on(DeleteBackupCommand).resolves({});
+    // Act
+    const outcome = await pruneTable({ backups: adapter(), ledger, clock }, { table: 'orders', policy: 'daily', retention: { keepLast: 3 } });
+    // Assess
+    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, markWrite(target));
+    expect(docMock).toHaveReceivedCommandWith(GetCommand, { Key: { pk: 'TABLE#orders', sk: target.sk }, ConsistentRead: true });
+    expect(outcome.deleted).toEqual([]);
+    expect(ddbMock).toHaveReceivedCommandTimes(DeleteBackupCommand, 0);
+  });
+
+  it('never deletes a listed backup the ledger does not hold, even one named exactly like the service\'s', async () => {
+    // Prepare
+    const ledger = ledgerWith(items.slice(0, 4));
+    const lookalike = summary('orders', 'not-ours', new Date(NOW.getTime() - 400 * DAY));
+    listing(...items.slice(0, 4).map((i) => listedAs(i)), lookalike);
+    ddbMock.on(DeleteBackupCommand).resolves({});
+    // Act
+    const outcome = await pruneTable({ backups: adapter(), ledger, clock }, { table: 'orders', policy: 'daily', retention: { keepLast: 3 } });
+    // Assess
+    expect(outcome.deleted).toEqual([items[3].backupArn]);
+    expect(ddbMock).toHaveReceivedCommandTimes(DeleteBackupCommand, 1);
+    expect(ddbMock).not.toHaveReceivedCommandWith(DeleteBackupCommand, { BackupArn: lookalike.BackupArn });
+  });
+
+  it('a dry run lists the table but sends no DeleteBackup and no ledger write', async () => {
     // Prepare
     const ledger = ledgerWith(items);
+    listing(...items.map((i) => listedAs(i)));
     // Act
     const outcome = await pruneTable({ backups: adapter(), ledger, clock }, { table: 'orders', policy: 'daily', retention: { keepLast: 3 }, dryRun: true });
     // Assess
     expect(outcome.plan.delete).toHaveLength(3);
+    expect(ddbMock).toHaveReceivedCommandTimes(ListBackupsCommand, 1);
     expect(ddbMock).toHaveReceivedCommandTimes(DeleteBackupCommand, 0);
     expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 0);
   });
 
-  it('a failed latest attempt blocks every deletion', async () => {
+  it('a failed latest attempt blocks every deletion, and nothing is listed', async () => {
     // Prepare
     const ledger = ledgerWith(items, { pk: 'TABLE#orders', sk: 'STATE#daily', table: 'orders', policy: 'daily', lastAttemptStatus: 'failed', lastAttemptAt: NOW.toISOString() });
     // Act
     const outcome = await pruneTable({ backups: adapter(), ledger, clock }, { table: 'orders', policy: 'daily', retention: { keepLast: 3 } });
     // Assess
     expect(outcome.plan.blocked).toMatch(/^latest backup attempt failed/);
+    expect(ddbMock).toHaveReceivedCommandTimes(ListBackupsCommand, 0);
     expect(ddbMock).toHaveReceivedCommandTimes(DeleteBackupCommand, 0);
     expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 0);
   });
 
-  it('a record CREATING for over 5 minutes costs one DescribeBackup and one ledger update', async () => {
+  it('a plan that deletes nothing costs one ledger query and no DynamoDB call', async () => {
     // Prepare
-    const creating = ledgerItem(new Date(NOW.getTime() - 6 * 60_000), 'CREATING');
-    const ledger = ledgerWith([...items.slice(0, 2), creating]);
-    ddbMock.on(DescribeBackupCommand).resolves({ BackupDescription: { BackupDetails: { BackupArn: creating.backupArn, BackupName: creating.backupName, BackupSizeBytes: 1, BackupStatus: 'AVAILABLE', BackupType: 'USER', BackupCreationDateTime: new Date(creating.createdAt) } } });
+    const ledger = ledgerWith(items.slice(0, 3));
     // Act
-    await pruneTable({ backups: adapter(), ledger, clock }, { table: 'orders', policy: 'daily', retention: { keepLast: 3 } });
+    const outcome = await pruneTable({ backups: adapter(), ledger, clock }, { table: 'orders', policy: 'daily', retention: { keepLast: 3 } });
     // Assess
-    expect(ddbMock).toHaveReceivedCommandTimes(DescribeBackupCommand, 1);
-    expect(ddbMock).toHaveReceivedCommandWith(DescribeBackupCommand, { BackupArn: creating.backupArn });
-    expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
-    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
-      Key: { pk: 'TABLE#orders', sk: creating.sk },
-      UpdateExpression: 'SET #s = :s',
-      ExpressionAttributeValues: { ':s': 'AVAILABLE' },
-    });
-    expect(ddbMock).toHaveReceivedCommandTimes(DeleteBackupCommand, 0);
+    expect(outcome).toMatchObject({ deleted: [], confirmed: false });
+    expect(ddbMock.calls()).toHaveLength(0);
+    expect(docMock).toHaveReceivedCommandTimes(QueryCommand, 1);
+    expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 0);
   });
 
-  it('planSweep lists the whole account once (every page, no TableName) for many tagged tables', async () => {
+  it('a record CREATING for over 5 minutes is settled from the listing with a conditional update, and no DescribeBackup', async () => {
+    // Prepare
+    const creating = ledgerItem(new Date(NOW.getTime() - 6 * 60_000), 'CREATING');
+    const ledger = ledgerWith([...items.slice(0, 3), creating]);
+    listing(listedAs(creating), ...items.slice(0, 3).map((i) => listedAs(i)));
+    ddbMock.on(DeleteBackupCommand).resolves({});
+    // Act
+    const outcome = await pruneTable({ backups: adapter(), ledger, clock }, { table: 'orders', policy: 'daily', retention: { keepLast: 3 } });
+    // Assess
+    expect(ddbMock).toHaveReceivedCommandTimes(DescribeBackupCommand, 0);
+    expect(outcome.reconciled).toBe(1);
+    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: 'TABLE#orders', sk: creating.sk },
+      UpdateExpression: 'SET #s = :s REMOVE deletedAt, deleteReason',
+      ConditionExpression: 'attribute_exists(pk) AND #s IN (:f0)',
+      ExpressionAttributeValues: { ':s': 'AVAILABLE', ':f0': 'CREATING' },
+    });
+    expect(outcome.deleted).toEqual([items[2].backupArn]);
+    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, markWrite(items[2]));
+  });
+
+  it('a ledger backup missing from the listing is described once and, not found, marked VANISHED under a condition; it no longer counts', async () => {
+    // Prepare
+    const ledger = ledgerWith(items);
+    const gone = items[1];
+    listing(...items.filter((i) => i !== gone).map((i) => listedAs(i)));
+    ddbMock.on(DescribeBackupCommand).rejects(new BackupNotFoundException({ message: 'Backup not found', ...meta }));
+    ddbMock.on(DeleteBackupCommand).resolves({});
+    // Act
+    const outcome = await pruneTable({ backups: adapter(), ledger, clock }, { table: 'orders', policy: 'daily', retention: { keepLast: 3 } });
+    // Assess
+    expect(outcome.vanished).toBe(1);
+    expect(ddbMock).toHaveReceivedCommandTimes(DescribeBackupCommand, 1);
+    expect(ddbMock).toHaveReceivedCommandWith(DescribeBackupCommand, { BackupArn: gone.backupArn });
+    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: 'TABLE#orders', sk: gone.sk },
+      UpdateExpression: 'SET #s = :s, deletedAt = :at, deleteReason = :why',
+      ConditionExpression: 'attribute_exists(pk) AND #s IN (:f0, :f1)',
+      ExpressionAttributeValues: expect.objectContaining({ ':s': 'VANISHED', ':f0': 'CREATING', ':f1': 'AVAILABLE', ':at': NOW.toISOString() }),
+    });
+    // keepLast 3 keeps items 0, 2 and 3: the two oldest go, never the vanished one.
+    expect(outcome.deleted).toEqual([items[4].backupArn, items[5].backupArn]);
+    expect(ddbMock).not.toHaveReceivedCommandWith(DeleteBackupCommand, { BackupArn: gone.backupArn });
+  });
+
+  it('planSweep lists the whole account once (every page, no TableName) for many tagged tables, and its jobs carry no listing', async () => {
     // Prepare
     const tables = Array.from({ length: 12 }, (_, i) => `t${String(i).padStart(2, '0')}`);
     const discovery: TableDiscovery = { discover: async () => tables.map((table) => ({ table, arn: tableArn(table), policies: ['daily'] })) };
@@ -439,8 +542,11 @@ describe('pruning over the real adapters', () => {
     // Act
     const plan = await planSweep({ policies, discovery, backups: adapter(), clock }, { policy: 'daily', time: NOW.toISOString(), slot: `prune:${NOW.toISOString()}` });
     // Assess
-    expect(plan.jobs).toHaveLength(12);
-    for (const j of plan.jobs) expect(j.listing).toEqual([expect.objectContaining({ table: j.table })]);
+    expect(plan.jobs.map((j) => j.table)).toEqual(tables);
+    for (const j of plan.jobs) {
+      expect(j).toEqual({ table: j.table, policy: 'daily', trigger: 'prune', kind: 'prune', slot: `prune:${NOW.toISOString()}`, requestedAt: NOW.toISOString(), runId: plan.runId });
+      expect(j).not.toHaveProperty('listing');
+    }
     expect(ddbMock).toHaveReceivedCommandTimes(ListBackupsCommand, 2);
     expect(ddbMock).toHaveReceivedNthCommandWith(2, ListBackupsCommand, { BackupType: 'USER', Limit: 100, ExclusiveStartBackupArn: cursor });
     expect(ddbMock).not.toHaveReceivedCommandWith(ListBackupsCommand, { TableName: expect.anything() });
@@ -448,24 +554,23 @@ describe('pruning over the real adapters', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The call budget of one worker backup job: no ListBackups per table per run
+// The call budget of one worker backup job: ListBackups only when the ledger plan deletes
 // ---------------------------------------------------------------------------------------------
 
 describe('worker call budget', () => {
-  it('a steady-state table (6 AVAILABLE, keepLast 5) costs exactly 0 ListBackups, 1 CreateBackup, 1 DescribeTable, 1 DeleteBackup', async () => {
-    // Prepare
-    const job: BackupJob = {
-      table: 'orders',
-      policy: 'daily',
-      trigger: 'schedule',
-      slot: 'schedule:2026-11-24T03:00:00.000Z',
-      requestedAt: '2026-11-24T03:00:00.000Z',
-      runId: 'daily|schedule|schedule:2026-11-24T03:00:00.000Z',
-    };
-    const history = Array.from({ length: 6 }, (_, i) => ledgerItem(new Date(NOW.getTime() - (i + 1) * DAY)));
-    const newArn = backupArn('orders', 'new');
-    const newName = backupName('daily', 'schedule', NOW, job.slot);
-    // The ledger after recordBackup: the history plus this job's backup, still CREATING.
+  const job: BackupJob = {
+    table: 'orders',
+    policy: 'daily',
+    trigger: 'schedule',
+    slot: 'schedule:2026-11-24T03:00:00.000Z',
+    requestedAt: '2026-11-24T03:00:00.000Z',
+    runId: 'daily|schedule|schedule:2026-11-24T03:00:00.000Z',
+  };
+  const newArn = backupArn('orders', 'new');
+  const newName = backupName('daily', 'schedule', NOW, job.slot, 'attempt-of-this-job');
+
+  /** A backup job over `history` (newest first), keepLast 5; the ledger read after recordBackup includes this job's backup, CREATING. */
+  function budgetWorld(history: ReturnType<typeof ledgerItem>[]) {
     const justCreated = { ...ledgerItem(NOW, 'CREATING', 'new'), sk: `BACKUP#daily#${job.slot}`, slot: job.slot, backupName: newName };
     ssmMock.on(GetParameterCommand).resolves({ Parameter: { Name: `${DEFAULTS.POLICY_PREFIX}daily`, Value: '{"minIntervalMinutes":60,"retention":{"keepLast":5}}' } });
     ssmMock.on(GetParametersByPathCommand).resolves({ Parameters: [] });
@@ -481,29 +586,51 @@ describe('worker call budget', () => {
     ddbMock.on(CreateBackupCommand).resolves({
       BackupDetails: { BackupArn: newArn, BackupName: newName, BackupStatus: 'CREATING', BackupCreationDateTime: NOW, BackupType: 'USER', BackupSizeBytes: 0 },
     });
+    ddbMock.on(ListBackupsCommand, { TableName: 'orders' }).resolves({ BackupSummaries: [listedAs(justCreated, 'CREATING'), ...history.map((h) => listedAs(h))] });
     ddbMock.on(DeleteBackupCommand).resolves({});
-    const deps = {
+    return {
       policies: new PolicyStore(new SSMClient(clientConfig), { cacheSeconds: 0 }),
       backups: adapter(),
       ledger: new Ledger(new DynamoDBClient(clientConfig), LEDGER),
       clock,
     };
+  }
+
+  it('a steady-state table whose new backup pushes one out (5 AVAILABLE, keepLast 5) costs exactly 1 ListBackups of the table, 1 CreateBackup, 1 DescribeTable, 1 DeleteBackup', async () => {
+    // Prepare
+    const history = Array.from({ length: 5 }, (_, i) => ledgerItem(new Date(NOW.getTime() - (i + 1) * DAY)));
+    const deps = budgetWorld(history);
     // Act
     const result = await processJob(deps, job);
     // Assess
     expect(result).toEqual({ table: 'orders', policy: 'daily', status: 'backed-up', backupArn: newArn, deleted: 1 });
-    expect(ddbMock).toHaveReceivedCommandTimes(ListBackupsCommand, 0);
+    expect(ddbMock).toHaveReceivedCommandTimes(ListBackupsCommand, 1);
+    expect(ddbMock).toHaveReceivedCommandWith(ListBackupsCommand, { TableName: 'orders' });
     expect(ddbMock).toHaveReceivedCommandTimes(CreateBackupCommand, 1);
     expect(ddbMock).toHaveReceivedCommandTimes(DescribeTableCommand, 1);
     expect(ddbMock).toHaveReceivedCommandTimes(DeleteBackupCommand, 1);
     expect(ddbMock).toHaveReceivedCommandTimes(DescribeBackupCommand, 0);
-    expect(ddbMock).toHaveReceivedCommandWith(DeleteBackupCommand, { BackupArn: history[5].backupArn });
+    expect(ddbMock).toHaveReceivedCommandWith(DeleteBackupCommand, { BackupArn: history[4].backupArn });
     expect(docMock).toHaveReceivedCommandTimes(QueryCommand, 1);
+    expect(docMock).toHaveReceivedCommandWith(QueryCommand, policyQuery);
     expect(docMock).toHaveReceivedCommandTimes(GetCommand, 1);
     expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
-    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
-      Key: { pk: 'TABLE#orders', sk: history[5].sk },
-      ExpressionAttributeValues: expect.objectContaining({ ':s': 'DELETED' }),
-    });
+    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, markWrite(history[4]));
+  });
+
+  it('a steady-state table whose plan deletes nothing (4 AVAILABLE, keepLast 5) costs no ListBackups and no DeleteBackup', async () => {
+    // Prepare
+    const history = Array.from({ length: 4 }, (_, i) => ledgerItem(new Date(NOW.getTime() - (i + 1) * DAY)));
+    const deps = budgetWorld(history);
+    // Act
+    const result = await processJob(deps, job);
+    // Assess
+    expect(result).toEqual({ table: 'orders', policy: 'daily', status: 'backed-up', backupArn: newArn, deleted: 0 });
+    expect(ddbMock).toHaveReceivedCommandTimes(ListBackupsCommand, 0);
+    expect(ddbMock).toHaveReceivedCommandTimes(CreateBackupCommand, 1);
+    expect(ddbMock).toHaveReceivedCommandTimes(DescribeTableCommand, 1);
+    expect(ddbMock).toHaveReceivedCommandTimes(DeleteBackupCommand, 0);
+    expect(ddbMock).toHaveReceivedCommandTimes(DescribeBackupCommand, 0);
+    expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 0);
   });
 });

@@ -38,7 +38,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createClients } from '../../lambda/aws/clients';
 import { TargetExistsError, startRestore } from '../../lambda/aws/restore';
@@ -467,6 +467,11 @@ describe('digest handler', () => {
       Item: { table: 'orders', policy: 'daily', lastBackupAt: '2026-11-24T03:00:00.000Z', lastAttemptAt: '2026-11-24T11:00:00.000Z', lastAttemptStatus: 'failed', lastError: 'LimitExceededException' },
     });
     docMock.on(GetCommand, { Key: { pk: 'TABLE#users', sk: 'STATE#daily' } }).resolves({});
+    // The last backup is the newest live ledger record of the table and policy.
+    docMock.on(QueryCommand).resolves({ Items: [] });
+    docMock.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'TABLE#orders', ':b': 'BACKUP#daily#' } }).resolves({
+      Items: [{ table: 'orders', policy: 'daily', slot: 's', status: 'AVAILABLE', backupArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/orders/backup/1', createdAt: '2026-11-24T03:00:00.000Z' }],
+    });
     ddbMock.on(ListBackupsCommand).resolves({ BackupSummaries: [] });
     snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
 

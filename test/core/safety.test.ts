@@ -5,9 +5,8 @@
  */
 import { RetryableError } from '../../lambda/core/errors';
 import { messageGroupId, parseJob, type BackupJob } from '../../lambda/core/jobs';
-import { policyHash, type PolicyInput } from '../../lambda/core/policy';
-import { PolicySchema } from '../../lambda/core/policy';
-import type { BackupApi, BackupInfo, Clock, CreatedBackup, EffectivePolicy, PolicySource, TableFacts } from '../../lambda/core/ports';
+import { PolicySchema, policyHash, type EffectivePolicy, type PolicyInput } from '../../lambda/core/policy';
+import type { BackupApi, BackupInfo, Clock, CreatedBackup, PolicySource, TableFacts } from '../../lambda/core/ports';
 import { processJob, type WorkerDeps } from '../../lambda/core/worker';
 import { runJobWithRetries } from '../../lambda/core/run';
 import { MemoryLedger } from '../support/memory-ledger';
@@ -126,6 +125,33 @@ describe('one backup per slot', () => {
 
     expect(later.status).toBe('backed-up');
     expect(backups.creates).toBe(1);
+  });
+
+  it('an attempt whose claim was taken over reports its backup and leaves the winner\'s record and state alone', async () => {
+    // Prepare: attempt A hangs in CreateBackup past the claim's staleness; B takes over and records
+    const { deps, ledger, backups, advance } = world();
+    const realCreate = backups.createBackup.bind(backups);
+    let releaseA!: () => void;
+    const aWaits = new Promise<void>((r) => (releaseA = r));
+    let n = 0;
+    jest.spyOn(backups, 'createBackup').mockImplementation(async (t, name) => {
+      if (++n === 1) await aWaits;
+      return realCreate(t, name);
+    });
+    const a = processJob(deps, job('s1'));
+    await new Promise((r) => setTimeout(r, 10));
+    advance(16 * 60_000);
+
+    // Act
+    const b = await processJob(deps, job('s1'));
+    releaseA();
+    const lost = await a;
+
+    // Assess
+    expect(b.status).toBe('backed-up');
+    expect(lost).toMatchObject({ status: 'failed', reason: expect.stringContaining('was made but not recorded') });
+    expect(ledger.all('orders')[0]).toMatchObject({ status: 'CREATING', backupArn: b.backupArn });
+    expect(await ledger.getState('orders', 'p')).toMatchObject({ lastAttemptStatus: 'succeeded', lastBackupArn: b.backupArn });
   });
 
   it('a job finding the slot done is a duplicate, whatever its status', async () => {

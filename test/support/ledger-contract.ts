@@ -129,6 +129,12 @@ export function ledgerContract(name: string, world: () => Promise<ContractWorld>
       await expect(ledger.setBackupStatus(key, 'AVAILABLE', undefined, ['CREATING'])).resolves.toBe(false);
       const daily = await ledger.listBackupRecords(table, 'daily');
       expect(daily.map((r) => [r.slot, r.status])).toEqual([['s1', 'VANISHED']]);
+      // Revived: live again, without the deletion fields.
+      await expect(ledger.setBackupStatus(key, 'AVAILABLE', undefined, ['VANISHED'])).resolves.toBe(true);
+      const [revived] = await ledger.listBackupRecords(table, 'daily');
+      expect(revived).toMatchObject({ status: 'AVAILABLE' });
+      expect(revived.deletedAt).toBeUndefined();
+      expect(revived.deleteReason).toBeUndefined();
       expect((await ledger.listBackupRecords(table)).map((r) => r.policy).sort()).toEqual(['daily', 'daily2']);
     });
   });

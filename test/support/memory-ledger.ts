@@ -179,7 +179,8 @@ export class MemoryLedger implements LedgerPort {
     this.writes++;
     const rec = this.find(k);
     if (!rec || (from?.length && !from.includes(rec.status))) return false;
-    this.put({ ...rec, status, ...(deletion ? { deletedAt: deletion.at, deleteReason: deletion.reason.slice(0, 1000) } : {}) });
+    const { deletedAt: _a, deleteReason: _r, ...rest } = rec;
+    this.put({ ...(deletion ? rec : rest), status, ...(deletion ? { deletedAt: deletion.at, deleteReason: deletion.reason.slice(0, 1000) } : {}) });
     return true;
   }
 
