@@ -41,11 +41,6 @@ function backupArnArg(v: string): string {
   return v;
 }
 
-/** A backup the ledger does not own: holds and releases refer to the service's backups only. */
-class NotOwnedError extends Error {
-  override readonly name = 'NotOwnedError';
-}
-
 /** Who runs the command, for the ledger's hold history. */
 function whoAmI(): string {
   try {
@@ -457,11 +452,14 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
       else io.out(`${outcome === 'deleted' ? 'deleted' : 'already gone:'} ${opts.backupArn}${record ? '; ledger record marked DELETED' : ''}`);
     });
 
-  const holdTarget = async (svc: Service, arn: string) => {
-    const table = tableNameFromArn(arn);
-    const record = await findRecord(svc, table, arn);
+  /** The ledger record a hold or release refers to; undefined (reported, exit 1) for a backup the ledger does not own. */
+  const holdTarget = async (svc: Service, arn: string, onRefused: (error: string) => unknown) => {
+    const record = await findRecord(svc, tableNameFromArn(arn), arn);
     if (!record) {
-      throw new NotOwnedError(`${arn} is not in the ledger: the service never deletes a backup it does not own, so it needs no hold`);
+      const error = `${arn} is not in the ledger: the service never deletes a backup it does not own, so it needs no hold`;
+      onRefused(error);
+      io.err(`error: ${error}`);
+      ctx.fail(EXIT.FAILED);
     }
     return record;
   };
@@ -476,15 +474,8 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
     .action(async (arn: string, opts: { reason: string; by?: string; json?: boolean }, cmd: Command) => {
       if (!opts.reason.trim()) throw new UsageError('--reason must say why the backup is held');
       const svc = ctx.service(cmd);
-      let record;
-      try {
-        record = await holdTarget(svc, arn);
-      } catch (err) {
-        if (!(err instanceof NotOwnedError)) throw err;
-        if (opts.json) io.out(JSON.stringify({ backupArn: arn, held: false, error: err.message }));
-        io.err(`error: ${err.message}`);
-        return ctx.fail(EXIT.FAILED);
-      }
+      const record = await holdTarget(svc, arn, (error) => opts.json && io.out(JSON.stringify({ backupArn: arn, held: false, error })));
+      if (!record) return;
       const hold: BackupHold = { reason: opts.reason.trim(), by: opts.by ?? whoAmI(), at: svc.clock.now().toISOString() };
       const placed = await svc.ledger().placeHold(record, hold);
       const why = placed ? undefined : record.hold ? `already ${holdText(record.hold)}` : `its ledger status is ${record.status}, not a live backup`;
@@ -502,15 +493,8 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
     .option('--json', 'print JSON')
     .action(async (arn: string, opts: { by?: string; json?: boolean }, cmd: Command) => {
       const svc = ctx.service(cmd);
-      let record;
-      try {
-        record = await holdTarget(svc, arn);
-      } catch (err) {
-        if (!(err instanceof NotOwnedError)) throw err;
-        if (opts.json) io.out(JSON.stringify({ backupArn: arn, released: false, error: err.message }));
-        io.err(`error: ${err.message}`);
-        return ctx.fail(EXIT.FAILED);
-      }
+      const record = await holdTarget(svc, arn, (error) => opts.json && io.out(JSON.stringify({ backupArn: arn, released: false, error })));
+      if (!record) return;
       const by = opts.by ?? whoAmI();
       const released = await svc.ledger().releaseHold(record, by, svc.clock.now());
       if (!released) ctx.fail(EXIT.FAILED);

@@ -392,7 +392,7 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
       }
       io.out(
         renderTable(
-          ['table', 'policy', 'trigger', 'status', 'created (UTC)', 'size', 'items', 'backup'],
+          ['table', 'policy', 'trigger', 'status', 'created (UTC)', 'size', 'items', 'hold', 'backup'],
           records.map((r) => [
             r.table,
             r.policy,
@@ -401,6 +401,7 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
             r.createdAt ?? r.claimedAt,
             humanBytes(r.sizeBytes),
             r.itemCount,
+            r.hold ? `held by ${r.hold.by}: ${r.hold.reason}` : '',
             r.backupArn ?? r.error,
           ]),
         ),

@@ -179,6 +179,8 @@ describe('safety on moto', () => {
     const prune = await cli(env, ['prune', '--policy', 'keep1', '--table', table, '--json']);
     const forced = await cli(env, ['backups', 'delete', '--backup-arn', old, '--yes', '--force', '--json']);
     const listed = JSON.parse((await cli(env, ['backups', 'list', '--table', table, '--json'])).stdout) as { backups: { backupArn: string; hold?: { reason: string; by: string } }[] };
+    const human = await cli(env, ['backups', 'list', '--table', table]);
+    const foreign = await cli(env, ['backups', 'hold', await lookalike(env, table, 'keep1'), '--reason', 'x', '--json']);
     const stillThere = (await live(env, table)).map((b) => b.BackupArn);
     const release = await cli(env, ['backups', 'release', old, '--by', 'bob', '--json']);
     const prune2 = await cli(env, ['prune', '--policy', 'keep1', '--table', table, '--json']);
@@ -194,9 +196,14 @@ describe('safety on moto', () => {
     expect(JSON.parse(forced.stdout).refused).toContain('legal hold');
     expect(listed.backups.find((b) => b.backupArn === old)?.hold).toMatchObject({ reason: 'litigation 7', by: 'alice' });
     expect(stillThere).toContain(old);
+    expect(human.stdout).toContain('held by alice: litigation 7');
+    expect(foreign.code).toBe(1);
+    expect(JSON.parse(foreign.stdout)).toMatchObject({ held: false, error: expect.stringContaining('is not in the ledger') });
     expect(release.code).toBe(0);
     expect(prune2.code).toBe(0);
-    expect((await live(env, table)).map((b) => b.BackupArn)).not.toContain(old);
+    const remaining = (await live(env, table)).map((b) => b.BackupArn);
+    expect(remaining).not.toContain(old);
+    expect(remaining).toHaveLength(2); // the newest service backup and the look-alike
     const rec = after.backups.find((b) => b.backupArn === old)!;
     expect(rec.status).toBe('DELETED');
     expect(rec.holdHistory).toEqual([expect.objectContaining({ reason: 'litigation 7', by: 'alice', releasedBy: 'bob' })]);
