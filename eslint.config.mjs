@@ -2,6 +2,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Nothing under lambda/ imports CDK code: no aws-cdk-lib or constructs in a bundle. */
+const NO_CDK = { group: ['**/lib/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'constructs/*'], message: 'lambda/ must not import CDK code' };
+
+/** The core is pure: no SDK, no adapters. */
+const CORE_IS_PURE = { group: ['@aws-sdk/*', '@smithy/*', '../aws/*'], message: 'the core is pure: no SDK, no adapters' };
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'cdk.out/**', 'coverage/**', 'bench/.tmp/**', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
@@ -21,16 +27,18 @@ export default tseslint.config(
     },
   },
   {
-    // lambda/** never imports lib/** (no aws-cdk-lib in a bundle), and the core imports no SDK.
+    // lambda/** never imports lib/** (no aws-cdk-lib in a bundle).
     files: ['lambda/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/lib/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'], message: 'lambda/ must not import CDK code' }] }],
+      'no-restricted-imports': ['error', { patterns: [NO_CDK] }],
     },
   },
   {
+    // The core imports no SDK and no adapter either. A later no-restricted-imports replaces the
+    // earlier one for the files both match, so this block repeats the lambda/** patterns.
     files: ['lambda/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@aws-sdk/*', '../aws/*', '**/lib/*', 'aws-cdk-lib', 'aws-cdk-lib/*'], message: 'the core is pure: no SDK, no adapters, no CDK' }] }],
+      'no-restricted-imports': ['error', { patterns: [NO_CDK, CORE_IS_PURE] }],
     },
   },
 );

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { RetryableError } from '../core/errors';
 import { parseBackupName } from '../core/naming';
-import { translateError } from './errors';
+import { isNotFound, translateError } from './errors';
 import type { BackupApi, BackupInfo, CreatedBackup, TableFacts } from '../core/ports';
 
 /** Native on-demand backups. The worker is the only caller that creates or deletes backups. */
@@ -47,7 +47,7 @@ export class BackupsAdapter implements BackupApi {
       const out = await this.ddb.send(new DescribeBackupCommand({ BackupArn: backupArn }));
       return out.BackupDescription?.BackupDetails?.BackupStatus;
     } catch (err) {
-      if ((err as { name?: string }).name === 'BackupNotFoundException') return undefined;
+      if (isNotFound(err, 'backup')) return undefined;
       throw translateError(err, backupArn, 'DescribeBackup');
     }
   }
@@ -57,7 +57,7 @@ export class BackupsAdapter implements BackupApi {
       await this.ddb.send(new DeleteBackupCommand({ BackupArn: backupArn }));
       return 'deleted';
     } catch (err) {
-      if ((err as { name?: string }).name === 'BackupNotFoundException') return 'gone';
+      if (isNotFound(err, 'backup')) return 'gone';
       throw translateError(err, backupArn, 'DeleteBackup');
     }
   }

@@ -1,16 +1,46 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- the SDK packages whose exception classes
+   are tested here load when an error is first classified, not when an adapter loads: an adapter
+   for another service (CloudWatch, tagging) does not pay for the DynamoDB or SSM client. */
+import type * as DynamoDBModule from '@aws-sdk/client-dynamodb';
+import type * as SSMModule from '@aws-sdk/client-ssm';
 import { RetryableError, TableNotFoundError, errorMessage } from '../core/errors';
 
-/** Error names after which the same call may succeed later (the job is retried, then DLQ'd). */
-const RETRYABLE = new Set([
-  'BackupInUseException',
-  'TableInUseException',
-  'ContinuousBackupsUnavailableException',
-  'LimitExceededException',
+/**
+ * Every SDK error the service tells apart is recognised here, once.
+ *
+ * DynamoDB and SSM errors are recognised by the SDK's own exception classes (`instanceof`, which
+ * the SDK answers by prototype and shape id, so a Lambda `ResourceNotFoundException` is not a
+ * DynamoDB one). Names are compared only where no class can be used:
+ *  - throttling, busy and outage errors: they come from every client, several are not modelled
+ *    (`Throttling`, `TimeoutError` from the HTTP layer), and tests throw them as plain errors;
+ *  - a missing event source mapping: the Lambda client's classes would put that client into every
+ *    handler's bundle, and the tests' mocked Lambda client throws a plain error with the name;
+ *  - transaction cancellation reasons, whose `Code` is a string by design.
+ */
+
+const dynamodb = (): typeof DynamoDBModule => require('@aws-sdk/client-dynamodb') as typeof DynamoDBModule;
+const ssm = (): typeof SSMModule => require('@aws-sdk/client-ssm') as typeof SSMModule;
+
+function nameOf(err: unknown): string | undefined {
+  const name = (err as { name?: unknown } | null | undefined)?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** Throttling, from any service (the SDK has already retried it when it reaches us). */
+const THROTTLE = new Set([
   'ThrottlingException',
   'Throttling',
   'TooManyRequestsException',
   'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',
+]);
+
+/** A busy resource or an outage: the same call may succeed later. */
+const TRANSIENT = new Set([
+  'BackupInUseException',
+  'TableInUseException',
+  'ContinuousBackupsUnavailableException',
+  'LimitExceededException',
   'TransactionConflictException',
   'InternalServerError',
   'InternalServiceError',
@@ -20,20 +50,111 @@ const RETRYABLE = new Set([
   'TimeoutError',
 ]);
 
-/** Error names that say the table is gone; retrying cannot help. */
-const TABLE_GONE = new Set(['TableNotFoundException', 'ResourceNotFoundException']);
+/** Throttling from any client, modelled or not. */
+export function isThrottle(err: unknown): boolean {
+  const name = nameOf(err);
+  if (name !== undefined && THROTTLE.has(name)) return true;
+  return (err as { $retryable?: { throttling?: boolean } } | null | undefined)?.$retryable?.throttling === true;
+}
 
+/**
+ * Throttling, a busy resource, an outage, anything the SDK marks retryable, or any 5xx: the same
+ * call may succeed later (the job is retried, then dead-lettered).
+ */
 export function isRetryableAwsError(err: unknown): boolean {
-  const e = err as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
-  if (e?.name && RETRYABLE.has(e.name)) return true;
+  if (isThrottle(err)) return true;
+  const name = nameOf(err);
+  if (name !== undefined && TRANSIENT.has(name)) return true;
+  const e = err as { $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | null | undefined;
   if (e?.$retryable) return true;
   const status = e?.$metadata?.httpStatusCode;
   return status !== undefined && status >= 500;
 }
 
+/** What a not-found error says is missing. */
+export type Missing = 'table' | 'backup' | 'parameter' | 'resource-policy' | 'event-source-mapping';
+
+/**
+ * The error says `what` does not exist:
+ *  - `table`: a DynamoDB table (`ResourceNotFoundException`, or `TableNotFoundException` from the
+ *    backup APIs); also a missing ledger or counter table;
+ *  - `backup`: an on-demand backup (`BackupNotFoundException`);
+ *  - `parameter`: an SSM parameter (`ParameterNotFound`), also as the cause of the error Powertools
+ *    wraps it in;
+ *  - `resource-policy`: a table without a resource-based policy (`PolicyNotFoundException`);
+ *  - `event-source-mapping`: a Lambda event source mapping (`ResourceNotFoundException`), by name.
+ */
+export function isNotFound(err: unknown, what: Missing): boolean {
+  switch (what) {
+    case 'table': {
+      const { ResourceNotFoundException, TableNotFoundException } = dynamodb();
+      return err instanceof ResourceNotFoundException || err instanceof TableNotFoundException;
+    }
+    case 'backup':
+      return err instanceof dynamodb().BackupNotFoundException;
+    case 'resource-policy':
+      return err instanceof dynamodb().PolicyNotFoundException;
+    case 'parameter': {
+      const { ParameterNotFound } = ssm();
+      for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) if (e instanceof ParameterNotFound) return true;
+      return false;
+    }
+    case 'event-source-mapping':
+      return nameOf(err) === 'ResourceNotFoundException';
+  }
+}
+
+/** The DynamoDB table is gone (deleted, or never existed): retrying cannot help. */
 export function isTableGone(err: unknown): boolean {
-  const name = (err as { name?: string })?.name;
-  return name !== undefined && TABLE_GONE.has(name);
+  return isNotFound(err, 'table');
+}
+
+/**
+ * A restore was refused because its target table exists (`TableAlreadyExistsException`) or is
+ * being created (`ResourceInUseException`).
+ */
+export function isTableTaken(err: unknown): boolean {
+  const { ResourceInUseException, TableAlreadyExistsException } = dynamodb();
+  return err instanceof TableAlreadyExistsException || err instanceof ResourceInUseException;
+}
+
+/**
+ * DynamoDB refused a change while the table or its backups are still settling (an update in
+ * progress, PITR not yet available, too many concurrent control-plane operations); the error or
+ * its cause (a RetryableError from `translateError`) says so.
+ */
+export function isSettling(err: unknown): boolean {
+  const { ContinuousBackupsUnavailableException, LimitExceededException, ResourceInUseException } = dynamodb();
+  const settling = (e: unknown) =>
+    e instanceof ResourceInUseException || e instanceof ContinuousBackupsUnavailableException || e instanceof LimitExceededException;
+  return settling(err) || settling((err as { cause?: unknown } | null | undefined)?.cause);
+}
+
+/** Cancellation reasons of a cancelled DynamoDB transaction; undefined for any other error. */
+function cancellationReasons(err: unknown): readonly { Code?: string }[] | undefined {
+  if (!(err instanceof dynamodb().TransactionCanceledException)) return undefined;
+  return err.CancellationReasons ?? [];
+}
+
+/**
+ * A conditional write that lost its condition. A transaction counts only when every cancellation
+ * reason is a condition (a TransactionConflict is a race to retry, not a duplicate).
+ */
+export function isConditionFailure(err: unknown): boolean {
+  if (err instanceof dynamodb().ConditionalCheckFailedException) return true;
+  const reasons = cancellationReasons(err);
+  if (reasons === undefined) return false;
+  return reasons.length === 0 || reasons.every((r) => !r.Code || r.Code === 'None' || r.Code === 'ConditionalCheckFailed');
+}
+
+/** Item `i` of a cancelled transaction failed its condition. */
+export function conditionFailedAt(err: unknown, i: number): boolean {
+  return cancellationReasons(err)?.[i]?.Code === 'ConditionalCheckFailed';
+}
+
+/** A transaction that lost a race with another writer of the same item: retry it. */
+export function isTransactionConflict(err: unknown): boolean {
+  return (cancellationReasons(err) ?? []).some((r) => r.Code === 'TransactionConflict');
 }
 
 /** Maps SDK errors to the core's typed errors: table gone, or worth retrying. */
@@ -69,16 +190,4 @@ export async function conditionHeld(write: () => Promise<unknown>): Promise<bool
     if (isConditionFailure(err)) return false;
     throw err;
   }
-}
-
-/**
- * A conditional write that lost its condition. A transaction counts only when every cancellation
- * reason is a condition (a TransactionConflict is a race to retry, not a duplicate).
- */
-export function isConditionFailure(err: unknown): boolean {
-  const name = (err as { name?: string })?.name;
-  if (name === 'ConditionalCheckFailedException') return true;
-  if (name !== 'TransactionCanceledException') return false;
-  const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.length === 0 || reasons.every((r) => !r.Code || r.Code === 'None' || r.Code === 'ConditionalCheckFailed');
 }

@@ -16,7 +16,7 @@ import {
   paginateScan,
 } from '@aws-sdk/lib-dynamodb';
 import type { BackupJob } from '../core/jobs';
-import { conditionHeld, isConditionFailure } from './errors';
+import { conditionFailedAt, conditionHeld, isConditionFailure, isNotFound } from './errors';
 import { RunLedgerStore } from './run-ledger';
 import { ClaimLostError, STALE_CLAIM_MS, cooldownReason } from '../core/claim';
 import type { BackupHold, ClaimOutcome, ClaimRequest, LedgerBackupRecord, LedgerPort, LedgerStatus, RecordedBackup, TableState } from '../core/ports';
@@ -38,12 +38,6 @@ export type { LedgerStatus, TableState };
 const tablePk = (table: string) => `TABLE#${table}`;
 const backupSk = (policy: string, slot: string) => `BACKUP#${policy}#${slot}`;
 const stateSk = (policy: string) => `STATE#${policy}`;
-
-/** The cancellation reason of item `i` of a transaction says its condition failed. */
-function conditionFailedAt(err: unknown, i: number): boolean {
-  const reasons = (err as { CancellationReasons?: { Code?: string }[] })?.CancellationReasons ?? [];
-  return reasons[i]?.Code === 'ConditionalCheckFailed';
-}
 
 /** The ledger table exists but is not a ledger (another key schema): it is left untouched. */
 export class LedgerSchemaError extends Error {
@@ -68,7 +62,7 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
     try {
       existing = (await this.ddb.send(new DescribeTableCommand({ TableName: this.tableName }))).Table;
     } catch (err) {
-      if ((err as { name?: string }).name !== 'ResourceNotFoundException') throw err;
+      if (!isNotFound(err, 'table')) throw err;
     }
     if (existing) {
       const keys = (existing.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).sort().join(',');

@@ -13,20 +13,13 @@ import {
   type EffectivePolicy,
   type Policy,
 } from '../core/policy';
+import { isNotFound } from './errors';
 
 export interface PolicyStoreOptions {
   readonly policyPrefix?: string;
   readonly tablePrefix?: string;
   /** How long values are cached, in seconds. Operators' edits take effect after at most this. */
   readonly cacheSeconds?: number;
-}
-
-function isNotFound(err: unknown): boolean {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    const name = (e as { name?: string }).name ?? '';
-    if (name === 'ParameterNotFound' || /ParameterNotFound/.test(errorMessage(e))) return true;
-  }
-  return false;
 }
 
 function withSlash(prefix: string): string {
@@ -93,7 +86,7 @@ export class PolicyStore {
       const value = await this.provider.get(path, { maxAge: this.maxAge });
       return value === undefined ? undefined : String(value);
     } catch (err) {
-      if (isNotFound(err)) return undefined;
+      if (isNotFound(err, 'parameter')) return undefined;
       throw err;
     }
   }

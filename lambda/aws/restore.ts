@@ -12,7 +12,7 @@ import {
 import { BackupServiceError, TableNotFoundError } from '../core/errors';
 import { gsiOverride, type IndexSnapshot, type RestoreOverrides, type RestoreSource, type TableSettings } from '../core/restore';
 import type { BackupsAdapter } from './backups';
-import { isTableGone } from './errors';
+import { isNotFound, isTableGone, isTableTaken } from './errors';
 import type { Ledger } from './ledger';
 import { captureSettings, type SettingsClients } from './table-settings';
 
@@ -54,7 +54,7 @@ async function describeBackup(ddb: DynamoDBClient, backupArn: string) {
   try {
     return (await ddb.send(new DescribeBackupCommand({ BackupArn: backupArn }))).BackupDescription;
   } catch (err) {
-    if ((err as { name?: string }).name === 'BackupNotFoundException') return undefined;
+    if (isNotFound(err, 'backup')) return undefined;
     throw err;
   }
 }
@@ -183,9 +183,7 @@ export async function startRestore(
     return { GlobalSecondaryIndexOverride: gsiOverride(indexes, exclude, o.billingMode, { read: o.read, write: o.write }) as GlobalSecondaryIndex[] };
   };
   const refuseRace = (err: unknown): never => {
-    if ((err as { name?: string }).name === 'TableAlreadyExistsException' || (err as { name?: string }).name === 'ResourceInUseException') {
-      throw new TargetExistsError(req.target, { cause: err });
-    }
+    if (isTableTaken(err)) throw new TargetExistsError(req.target, { cause: err });
     throw err;
   };
 

@@ -3,7 +3,7 @@ import { TransactWriteCommand, GetCommand, PutCommand, UpdateCommand, paginateQu
 import type { JobResult } from '../core/jobs';
 import { NOTIFY_LEASE_MS, type RunHeader, type RunLedger, type RunNotificationClaim, type RunStart } from '../core/runs';
 import { LedgerMissingError } from '../core/errors';
-import { conditionHeld, withRetryable } from './errors';
+import { conditionHeld, isNotFound, isTransactionConflict, withRetryable } from './errors';
 
 /**
  * Run tracking in the ledger table: one header per run (pk=RUN#<runId> sk=RUN) and one result
@@ -20,12 +20,6 @@ const RUN_TTL_DAYS = 30;
 
 export function ttl(now: Date, days: number): number {
   return Math.floor(now.getTime() / 1000) + days * 86400;
-}
-
-/** A transaction that lost a race with another writer of the same item: retry it. */
-function isTransactionConflict(err: unknown): boolean {
-  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
-  return e?.name === 'TransactionCanceledException' && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,7 +39,7 @@ export class RunLedgerStore implements RunLedger {
       return await withRetryable(`ledger ${this.tableName}`, fn);
     } catch (err) {
       // A missing ledger is an operator's problem with one fix; say which.
-      if ((err as { name?: string })?.name === 'ResourceNotFoundException') throw new LedgerMissingError(this.tableName, { cause: err });
+      if (isNotFound(err, 'table')) throw new LedgerMissingError(this.tableName, { cause: err });
       throw err;
     }
   }

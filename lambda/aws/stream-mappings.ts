@@ -23,7 +23,7 @@ import {
 } from '../core/stream-reconcile';
 import { STREAM_DEFAULTS } from '../env';
 import type { ChangeTopicNotifier } from './change-notifier';
-import { conditionHeld, isTableGone, retryableOr } from './errors';
+import { conditionHeld, isNotFound, isTableGone, retryableOr } from './errors';
 
 export interface MappingSettings {
   /** Name or ARN of the stream handler. */
@@ -112,7 +112,7 @@ export class StreamMappings implements StreamMappingApi {
     try {
       await this.lambda.send(new DeleteEventSourceMappingCommand({ UUID: uuid }));
     } catch (err) {
-      if ((err as { name?: string }).name !== 'ResourceNotFoundException') throw err;
+      if (!isNotFound(err, 'event-source-mapping')) throw err;
     }
   }
 }

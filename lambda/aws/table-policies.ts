@@ -4,7 +4,7 @@ import { POLICY_NAME_PATTERN, type EffectivePolicy } from '../core/policy';
 import type { PolicySource } from '../core/ports';
 import type { TablePolicies, TablePolicySource } from '../core/stream-trigger';
 import { parsePolicyTag } from '../core/tags';
-import { retryableOr } from './errors';
+import { isNotFound, retryableOr } from './errors';
 
 /**
  * A table's policies for the stream handler: its opt-in tag (ListTagsOfResource, every page,
@@ -42,7 +42,7 @@ export class TablePolicyResolver implements TablePolicySource {
         token = page.NextToken;
       } while (token);
     } catch (err) {
-      if ((err as { name?: string }).name === 'ResourceNotFoundException') return []; // table deleted: no policies
+      if (isNotFound(err, 'table')) return []; // table deleted: no policies
       throw retryableOr(err, `ListTagsOfResource ${tableArn}`);
     }
     return out;

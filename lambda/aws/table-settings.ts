@@ -46,7 +46,7 @@ import {
 import type { Clients } from './clients';
 import { instrumentClient, type CallCounter, type RateLimits } from './limits';
 import { describePitr, enablePitr } from './pitr';
-import { isTableGone } from './errors';
+import { isNotFound, isSettling, isTableGone } from './errors';
 
 export type { TableSettings, SettingResult, ApplyOptions };
 
@@ -227,7 +227,7 @@ export async function captureSettingsAndFacts(
       try {
         return (await ddb.send(new GetResourcePolicyCommand({ ResourceArn: arn }))).Policy ?? null;
       } catch (err) {
-        if ((err as { name?: string }).name === 'PolicyNotFoundException') return null;
+        if (isNotFound(err, 'resource-policy')) return null;
         throw err;
       }
     }),
@@ -333,14 +333,11 @@ function targetFacts(table: string, t: TableDescription): TargetFacts {
 
 /** Retries what DynamoDB refuses while a table or its backups are still settling. */
 async function settling<T>(fn: () => Promise<T>, pollMs: number): Promise<T> {
-  const transient = new Set(['ResourceInUseException', 'ContinuousBackupsUnavailableException', 'LimitExceededException']);
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      const name = (err as { name?: string; cause?: { name?: string } }).name;
-      const causeName = (err as { cause?: { name?: string } }).cause?.name;
-      if (attempt >= 6 || !(transient.has(name ?? '') || transient.has(causeName ?? ''))) throw err;
+      if (attempt >= 6 || !isSettling(err)) throw err;
       await sleep(Math.min(pollMs * attempt, 15_000));
     }
   }
