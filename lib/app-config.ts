@@ -3,6 +3,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { PolicySchema } from '../lambda/core/policy';
 import type { PolicyInput } from '../lambda/core/policy';
+import type { BackupStateProps } from './backup-state';
+import type { BackupServiceOptions } from './stacks';
 
 /** Context key (cdk.json `context`, or `cdk synth -c ddbBackup='{...}'`) holding the app's config. */
 export const CONFIG_CONTEXT_KEY = 'ddbBackup';
@@ -48,25 +50,12 @@ const ConfigSchema = z
   })
   .strict();
 
-export interface AppConfig {
-  readonly policies?: Record<string, PolicyInput>;
-  readonly includeDefaultPolicies?: boolean;
-  readonly tagKey?: string;
-  readonly notificationEmails?: string[];
-  readonly ledgerRemovalPolicy?: RemovalPolicy;
-  readonly logRetention?: logs.RetentionDays;
-  readonly maxReceiveCount?: number;
-  readonly workerConcurrency?: number;
-  readonly pruneSchedule?: string;
-  readonly sizeTriggers?: boolean;
-  readonly probeSchedule?: string;
-  readonly sizeAlarmPrefix?: string;
-  readonly sizeAlarmTables?: { table: string; policy: string }[];
-  readonly changeTriggers?: boolean;
-  readonly reconcileSchedule?: string;
-  readonly coverageDigest?: boolean;
-  readonly digestSchedule?: string;
-  readonly digestIgnoreTables?: string[];
+/**
+ * The app's config: the props of the state stack (but its key) and of the service stack (but its
+ * state), as the context gives them (`logRetentionDays` for `logRetention`).
+ */
+export interface AppConfig extends Omit<BackupStateProps, 'encryptionKey'>, BackupServiceOptions {
+  /** Prefix of both stack names (`<prefix>State`, `<prefix>Service`); 'DdbBackup' when absent. */
   readonly stackPrefix: string;
 }
 

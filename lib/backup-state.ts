@@ -1,10 +1,12 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import * as perms from './perms';
+import { alarmArn } from './private/arns';
 
 /** Attribute names of the ledger table. The Lambda side owns the item layout; these are the keys only. */
 export const LEDGER_KEYS = {
@@ -20,13 +22,19 @@ export interface BackupStateProps {
    * `cloudwatch.amazonaws.com` (for the alarms of this account) and `events.amazonaws.com` to call
    * `kms:Decrypt` and `kms:GenerateDataKey*`, or alarm notifications will not be delivered.
    *
-   * @default - a new customer managed key with rotation enabled
+   * In DynamoDbBackupService given a `ledgerTable` and a `topic`, it encrypts the job queue and its
+   * DLQ, and it must be the topic's key when the topic is encrypted (the functions get
+   * kms:Decrypt/GenerateDataKey* on it to publish).
+   *
+   * @default - a new customer managed key with rotation enabled (also in DynamoDbBackupService,
+   * where the key of the state it creates encrypts the job queues too)
    */
   readonly encryptionKey?: kms.IKey;
 
   /**
    * What happens to the ledger table when it leaves the stack. With RETAIN (or SNAPSHOT) the table
-   * also gets deletion protection.
+   * also gets deletion protection. In DynamoDbBackupService, used only when it creates its own
+   * ledger (no `ledgerTable`).
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -34,6 +42,7 @@ export interface BackupStateProps {
 
   /**
    * Email addresses subscribed to the notification topic (each must confirm the subscription).
+   * In DynamoDbBackupService, used only when it creates its own topic (no `topic`).
    *
    * @default - no subscriptions
    */
@@ -72,7 +81,7 @@ export class BackupState extends Construct {
     const fromAlarmsOfThisAccount = {
       StringEquals: { 'aws:SourceAccount': stack.account },
       ArnLike: {
-        'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        'aws:SourceArn': alarmArn(this, '*'),
       },
     };
 
@@ -83,7 +92,7 @@ export class BackupState extends Construct {
       new iam.PolicyStatement({
         sid: 'AllowAlarmsToPublishToEncryptedTopic',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        actions: [...perms.TOPIC_KEY_ACTIONS],
         resources: ['*'],
         conditions: fromAlarmsOfThisAccount,
       }),
@@ -93,7 +102,7 @@ export class BackupState extends Construct {
       new iam.PolicyStatement({
         sid: 'AllowEventsToPublishToEncryptedTopic',
         principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        actions: [...perms.TOPIC_KEY_ACTIONS],
         resources: ['*'],
       }),
       true,
@@ -123,7 +132,7 @@ export class BackupState extends Construct {
       new iam.PolicyStatement({
         sid: 'AllowAlarmsToPublish',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
+        actions: [...perms.TOPIC_PUBLISH_ACTIONS],
         resources: [this.topic.topicArn],
         conditions: fromAlarmsOfThisAccount,
       }),

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -11,14 +11,17 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV, STREAM_ENV } from '../lambda/env';
+import type { LogRetentionProps, OptInTagProps } from './common-props';
+import * as perms from './perms';
 import { acknowledgeRule, acknowledgeWildcardAction, acknowledgeWildcardResource } from './private/acknowledge';
 import { notifyTopic, queueMessagesAlarm } from './private/alarms';
+import { policyParameterArn, tableArn } from './private/arns';
 import { handlerFunction } from './private/handler-function';
 
 const STREAM_HANDLER_TIMEOUT = Duration.minutes(1);
 const RECONCILER_TIMEOUT = Duration.minutes(5);
 
-export interface ChangeTriggerProps {
+export interface ChangeTriggerProps extends OptInTagProps, LogRetentionProps {
   /** SQS FIFO job queue of the service: the stream handler enqueues backup jobs there. */
   readonly jobQueue: sqs.IQueue;
   /** Ledger table (pk/sk): change counters, run headers, prune freezes. */
@@ -31,23 +34,11 @@ export interface ChangeTriggerProps {
    */
   readonly encryptionKey: kms.IKey;
   /**
-   * Tag key that opts a table in.
-   *
-   * @default 'backup:policy' (DEFAULTS.TAG_KEY)
-   */
-  readonly tagKey?: string;
-  /**
    * How often the reconciler brings the event source mappings in step with tags and policies.
    *
    * @default events.Schedule.rate(Duration.minutes(15))
    */
   readonly reconcileSchedule?: events.Schedule;
-  /**
-   * Retention of the functions' log groups.
-   *
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
   /**
    * Dead-letter queue for failed deliveries of the reconcile schedule.
    *
@@ -80,13 +71,7 @@ export class ChangeTrigger extends Construct {
     super(scope, id);
     const tagKey = props.tagKey ?? DEFAULTS.TAG_KEY;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const stack = Stack.of(this);
-    this.parameterArn = stack.formatArn({
-      service: 'ssm',
-      resource: 'parameter',
-      resourceName: 'dynamodb-backup/*',
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
+    this.parameterArn = policyParameterArn(this);
 
     this.failureQueue = new sqs.Queue(this, 'StreamFailureQueue', {
       retentionPeriod: Duration.days(14),
@@ -136,13 +121,13 @@ export class ChangeTrigger extends Construct {
     // Read by the event source mapping with the function's role.
     stream.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+        actions: [...perms.STREAM_READ_ACTIONS],
         resources: [streamArn],
       }),
     );
-    stream.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:ListStreams'], resources: ['*'] }));
+    stream.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...perms.STREAM_LIST_ACTIONS], resources: ['*'] }));
     stream.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:ListTagsOfResource'], resources: [this.tableArn('*')] }),
+      new iam.PolicyStatement({ actions: [...perms.TABLE_TAGS_READ_ACTIONS], resources: [this.tableArn('*')] }),
     );
     // The mapping's on-failure destination is written with the function's role.
     this.failureQueue.grantSendMessages(stream.role);
@@ -155,36 +140,31 @@ export class ChangeTrigger extends Construct {
     // ---- reconciler permissions -------------------------------------------------------------------
     reconciler.role.addToPrincipalPolicy(
       // GetResources and ListEventSourceMappings do not support resource-level permissions.
-      new iam.PolicyStatement({ actions: ['tag:GetResources', 'lambda:ListEventSourceMappings'], resources: ['*'] }),
+      new iam.PolicyStatement({ actions: [...perms.MAPPING_DISCOVERY_ACTIONS], resources: ['*'] }),
     );
     reconciler.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         // Event source mapping management is scoped by the function it targets.
-        actions: [
-          'lambda:CreateEventSourceMapping',
-          'lambda:UpdateEventSourceMapping',
-          'lambda:DeleteEventSourceMapping',
-          'lambda:GetEventSourceMapping',
-        ],
+        actions: [...perms.MAPPING_MANAGE_ACTIONS],
         resources: ['*'],
         conditions: { StringEquals: { 'lambda:FunctionArn': this.streamHandler.functionArn } },
       }),
     );
     // DescribeTable: LatestStreamArn.
-    reconciler.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: [this.tableArn('*')] }));
+    reconciler.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...perms.TABLE_DESCRIBE_ACTIONS], resources: [this.tableArn('*')] }));
     reconciler.role.addToPrincipalPolicy(
       // UpdateTable: only to enable a KEYS_ONLY stream where a policy says `enableStream: true`
       // (IAM has no condition key for StreamSpecification), so only on opted-in tables: those
       // carrying the tag (any value).
       new iam.PolicyStatement({
-        actions: ['dynamodb:UpdateTable'],
+        actions: [...perms.STREAM_ENABLE_ACTIONS],
         resources: [this.tableArn('*')],
         conditions: { StringLike: { [`aws:ResourceTag/${tagKey}`]: '*' } },
       }),
     );
     // CreateEventSourceMapping checks that the caller may read the stream.
     reconciler.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:DescribeStream', 'dynamodb:ListStreams'], resources: [streamArn] }),
+      new iam.PolicyStatement({ actions: [...perms.MAPPING_STREAM_CHECK_ACTIONS], resources: [streamArn] }),
     );
     props.ledgerTable.grantReadWriteData(reconciler.role);
     this.grantCommon(reconciler.role, props);
@@ -225,12 +205,12 @@ export class ChangeTrigger extends Construct {
   private grantCommon(role: iam.IRole, props: ChangeTriggerProps): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
+        actions: [...perms.POLICY_READ_ACTIONS],
         resources: [this.parameterArn],
       }),
     );
     props.topic.grantPublish(role);
-    props.encryptionKey.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey*');
+    props.encryptionKey.grant(role, ...perms.TOPIC_KEY_ACTIONS);
   }
 
   private acknowledge(streamRole: iam.IRole, reconcilerRole: iam.IRole, streamArn: string): void {
@@ -238,7 +218,7 @@ export class ChangeTrigger extends Construct {
       'Reads the named policies and per-table overrides under /dynamodb-backup/, which operators add at run time; GetParametersByPath needs the path itself.';
     for (const role of [streamRole, reconcilerRole]) {
       acknowledgeWildcardResource(role, this.parameterArn, ssm);
-      for (const a of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+      for (const a of perms.KEY_DATA_KEY_WILDCARD_ACTIONS) {
         acknowledgeWildcardAction(role, a, 'KMS data-key actions for the single service key that encrypts the ledger, the queues and the topic.');
       }
     }
@@ -275,6 +255,6 @@ export class ChangeTrigger extends Construct {
   }
 
   private tableArn(resourceName: string): string {
-    return Stack.of(this).formatArn({ service: 'dynamodb', resource: 'table', resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    return tableArn(this, resourceName);
   }
 }

@@ -1,4 +1,6 @@
 export * from './backup-state';
+export * from './common-props';
+export * from './backup-service-grants';
 export * from './dynamodb-backup-service';
 export * from './size-trigger';
 export * from './change-trigger';

@@ -1,4 +1,4 @@
-import { ArnFormat, CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, Duration, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -21,9 +21,11 @@ import {
   formatStaticAlarms,
   type SizeAlarmSpec,
 } from '../lambda/core/size-alarms';
+import type { LogRetentionProps, OptInTagProps } from './common-props';
+import * as perms from './perms';
 import { acknowledgeWildcardAction, acknowledgeWildcardResource } from './private/acknowledge';
+import { alarmArn as formatAlarmArn, policyParameterArn, tableArn as formatTableArn } from './private/arns';
 import { handlerFunction } from './private/handler-function';
-import { ssmScope } from './private/ssm';
 
 /** Reconciling up to 500 alarms at CloudWatch's 3 PutMetricAlarm/s takes ~3 min; room to spare. */
 const PROBE_TIMEOUT = Duration.minutes(10);
@@ -39,7 +41,7 @@ export interface SizeAlarmTable {
   readonly policy: string;
 }
 
-export interface SizeTriggerProps {
+export interface SizeTriggerProps extends OptInTagProps, LogRetentionProps {
   /** The service's planner: receives the size alarms' state changes (ALARM) from EventBridge. */
   readonly planner: lambda.IFunction;
 
@@ -64,25 +66,11 @@ export interface SizeTriggerProps {
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * Tag key that opts a table in.
-   *
-   * @default 'backup:policy' (DEFAULTS.TAG_KEY)
-   */
-  readonly tagKey?: string;
-
-  /**
    * When the probe runs. Each run reconciles the alarms, then publishes the metrics.
    *
    * @default events.Schedule.rate(Duration.hours(1))
    */
   readonly probeSchedule?: events.Schedule;
-
-  /**
-   * Retention of the probe's log group.
-   *
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
 
   /**
    * CloudWatch namespace of the size metrics.
@@ -175,7 +163,6 @@ export class SizeTrigger extends Construct {
       errors.push('encryptionKey: is the topic\'s key; give it together with topic');
     }
     const tagKey = props.tagKey ?? DEFAULTS.TAG_KEY;
-    const stack = Stack.of(this);
     const staticAlarms = this.staticAlarmSpecs(props, errors);
     const staticEnv = formatStaticAlarms(staticAlarms.map(({ table, policy }) => ({ table, policy })));
     if (staticEnv.length > MAX_STATIC_ALARMS_ENV) {
@@ -207,24 +194,14 @@ export class SizeTrigger extends Construct {
     const role = probe.role;
 
     // ---- permissions ----------------------------------------------------------------------------
-    const alarmArn = stack.formatArn({
-      service: 'cloudwatch',
-      resource: 'alarm',
-      resourceName: `${this.alarmPrefix}*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    const tableArn = stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-    const parameterArn = stack.formatArn({
-      service: 'ssm',
-      resource: 'parameter',
-      resourceName: `${ssmScope()}*`,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
+    const alarmArn = formatAlarmArn(this, `${this.alarmPrefix}*`);
+    const tableArn = formatTableArn(this, '*');
+    const parameterArn = policyParameterArn(this);
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'PublishSizeMetrics',
         // PutMetricData has no resource type; the namespace condition is what scopes it.
-        actions: ['cloudwatch:PutMetricData'],
+        actions: [...perms.SIZE_METRIC_ACTIONS],
         resources: ['*'],
         conditions: { StringEquals: { 'cloudwatch:namespace': this.namespace } },
       }),
@@ -232,23 +209,23 @@ export class SizeTrigger extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReconcileSizeAlarms',
-        actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms'],
+        actions: [...perms.SIZE_ALARM_ACTIONS],
         resources: [alarmArn],
       }),
     );
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'DescribeTables', actions: ['dynamodb:DescribeTable'], resources: [tableArn] }));
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'DescribeTables', actions: [...perms.TABLE_DESCRIBE_ACTIONS], resources: [tableArn] }));
     // GetResources does not support resource-level permissions.
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'DiscoverTaggedTables', actions: ['tag:GetResources'], resources: ['*'] }));
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'DiscoverTaggedTables', actions: [...perms.TAG_DISCOVERY_ACTIONS], resources: ['*'] }));
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadPolicies',
-        actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
+        actions: [...perms.POLICY_READ_ACTIONS],
         resources: [parameterArn],
       }),
     );
     props.ledgerTable.grantReadData(role);
     if (props.topic) props.topic.grantPublish(role);
-    if (props.encryptionKey) props.encryptionKey.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey*');
+    if (props.encryptionKey) props.encryptionKey.grant(role, ...perms.TOPIC_KEY_ACTIONS);
 
     // ---- the alarms CDK owns (sizeAlarmTables) --------------------------------------------------
     // Same definition as the reconciler's PutMetricAlarm (alarmDefinition); the properties of
@@ -311,10 +288,10 @@ export class SizeTrigger extends Construct {
       parameterArn,
       'Reads the named policies (/dynamodb-backup/policies/*) and per-table overrides (/dynamodb-backup/tables/*), which operators add at run time; GetParametersByPath needs the path itself, hence the common prefix.',
     );
-    if (props.encryptionKey) {
+    for (const action of props.encryptionKey ? perms.TOPIC_KEY_ACTIONS.filter((a) => a.endsWith('*')) : []) {
       acknowledgeWildcardAction(
         role,
-        'kms:GenerateDataKey*',
+        action,
         'KMS data-key actions for the single key that encrypts the notification topic, so the probe can publish its problems.',
       );
     }

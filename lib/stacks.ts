@@ -18,11 +18,7 @@ export class BackupStateStack extends Stack {
 
   constructor(scope: Construct, id: string, props: BackupStateStackProps = {}) {
     super(scope, id, { ...props, terminationProtection: props.terminationProtection ?? true });
-    this.state = new BackupState(this, 'State', {
-      encryptionKey: props.encryptionKey,
-      ledgerRemovalPolicy: props.ledgerRemovalPolicy,
-      notificationEmails: props.notificationEmails,
-    });
+    this.state = new BackupState(this, 'State', props);
 
     // For operators: point the ddb-backup CLI at this deployment (no exports: nothing imports them).
     new CfnOutput(this, 'LedgerTableName', {
@@ -36,27 +32,13 @@ export class BackupStateStack extends Stack {
   }
 }
 
-export interface BackupServiceStackProps
-  extends StackProps,
-    Pick<
-      DynamoDbBackupServiceProps,
-      | 'policies'
-      | 'includeDefaultPolicies'
-      | 'tagKey'
-      | 'logRetention'
-      | 'maxReceiveCount'
-      | 'workerConcurrency'
-      | 'pruneSchedule'
-      | 'sizeTriggers'
-      | 'probeSchedule'
-      | 'sizeAlarmPrefix'
-      | 'sizeAlarmTables'
-      | 'changeTriggers'
-      | 'reconcileSchedule'
-      | 'coverageDigest'
-      | 'digestSchedule'
-      | 'digestIgnoreTables'
-    > {
+/**
+ * The props of DynamoDbBackupService that the service stack passes on as given: all but the
+ * state's, which come from `state`.
+ */
+export type BackupServiceOptions = Omit<DynamoDbBackupServiceProps, keyof BackupStateProps | 'ledgerTable' | 'topic'>;
+
+export interface BackupServiceStackProps extends StackProps, BackupServiceOptions {
   /** The state (ledger, topic, key) the service writes to, usually `BackupStateStack.state`. */
   readonly state: BackupState;
 }
@@ -70,26 +52,13 @@ export class BackupServiceStack extends Stack {
 
   constructor(scope: Construct, id: string, props: BackupServiceStackProps) {
     super(scope, id, props);
+    // The stack's own props (env, description, ...) are not the construct's: it ignores them.
+    const { state, ...options } = props;
     this.service = new DynamoDbBackupService(this, 'Service', {
-      policies: props.policies,
-      includeDefaultPolicies: props.includeDefaultPolicies,
-      tagKey: props.tagKey,
-      logRetention: props.logRetention,
-      maxReceiveCount: props.maxReceiveCount,
-      workerConcurrency: props.workerConcurrency,
-      pruneSchedule: props.pruneSchedule,
-      sizeTriggers: props.sizeTriggers,
-      probeSchedule: props.probeSchedule,
-      sizeAlarmPrefix: props.sizeAlarmPrefix,
-      sizeAlarmTables: props.sizeAlarmTables,
-      changeTriggers: props.changeTriggers,
-      reconcileSchedule: props.reconcileSchedule,
-      coverageDigest: props.coverageDigest,
-      digestSchedule: props.digestSchedule,
-      digestIgnoreTables: props.digestIgnoreTables,
-      ledgerTable: props.state.ledgerTable,
-      topic: props.state.topic,
-      encryptionKey: props.state.key,
+      ...options,
+      ledgerTable: state.ledgerTable,
+      topic: state.topic,
+      encryptionKey: state.key,
     });
 
     // For operators: inspect the queues of this deployment (aws sqs ... --queue-url).

@@ -2,6 +2,7 @@ import { Annotations, Lazy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
+import { JOB_SEND_ACTIONS } from '../perms';
 
 /** Sid of the queue policy statement that refuses messages from every other principal. */
 export const ONLY_ALLOWED_SENDERS_SID = 'OnlyAllowedSendersMaySendMessages';
@@ -29,7 +30,7 @@ export class QueueSenders {
         sid: ONLY_ALLOWED_SENDERS_SID,
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
-        actions: ['sqs:SendMessage'],
+        actions: [...JOB_SEND_ACTIONS],
         resources: [queue.queueArn],
         // A negated operator also matches a request without the key (anonymous or service
         // principals): those are denied too.

@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import type { AppProps } from 'aws-cdk-lib';
+import type { AppProps, CfnElement } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { CfnRole, IRole } from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Construct } from 'constructs';
+import type { IConstruct } from 'constructs';
 import { flattenReference } from '../../lib/private/acknowledge';
 
 const cdkJson = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
@@ -75,4 +81,44 @@ export function actionsOn(template: Template, role: IRole, resource: string): st
 /** All actions the role is allowed. */
 export function allActions(template: Template, role: IRole): string[] {
   return [...new Set(statementsOf(template, role).filter((s) => s.Effect === 'Allow').flatMap((s) => s.actions))].sort();
+}
+
+/** What the parts of DynamoDbBackupService are built with: a scope in a stack, and the state. */
+export interface PartFixture {
+  readonly app: App;
+  readonly stack: Stack;
+  /** Stands for the service construct: the parts build their resources directly in it. */
+  readonly scope: Construct;
+  readonly encryptionKey: kms.Key;
+  readonly ledgerTable: dynamodb.Table;
+  readonly topic: sns.Topic;
+}
+
+/** A stack `Svc` with a key, a ledger and a topic (as BackupState makes them) and an empty scope `Svc/Backups`. */
+export function partFixture(env?: { account: string; region: string }): PartFixture {
+  const app = newApp();
+  const stack = new Stack(app, 'Svc', env ? { env } : {});
+  const encryptionKey = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+  const ledgerTable = new dynamodb.Table(stack, 'Ledger', {
+    partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+    encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+    encryptionKey,
+  });
+  const topic = new sns.Topic(stack, 'Topic', { masterKey: encryptionKey });
+  const scope = new Construct(stack, 'Backups');
+  return { app, stack, scope, encryptionKey, ledgerTable, topic };
+}
+
+/** AwsSolutions findings (errors and warnings) left unacknowledged on the constructs under `pathPrefix`. */
+export function unacknowledgedUnder(app: App, pathPrefix: string): string[] {
+  return new AwsSolutionsChecks()
+    .validateScope(app)
+    .violations.flatMap((v) => v.violatingResources.map((r) => `${v.severity} ${v.ruleName} at ${r.constructPath}`))
+    .filter((f) => f.includes(` at ${pathPrefix}`));
+}
+
+/** The logical ID of a construct's default child (its CloudFormation resource). */
+export function logicalIdOf(c: IConstruct): string {
+  return Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
 }
