@@ -2,7 +2,8 @@ import { createClients } from '../lambda/aws/clients';
 import { CallCounter, RateLimits } from '../lambda/aws/limits';
 import { buildService, configFromEnv } from '../lambda/aws/service';
 import { DEFAULTS } from '../lambda/env';
-import { buildStreamDeps, processStreamBatch } from '../lambda/handlers/stream.handler';
+import { buildStreamDeps } from '../lambda/handlers/stream-deps';
+import { processStreamBatch } from '../lambda/handlers/stream.handler';
 import { SimulatedAws } from './sim';
 import { streamBatch } from '../test/support/stream-event';
 

@@ -8,7 +8,7 @@ import { discoverTaggedTables } from '../lambda/aws/tagging';
 import { manualSlot } from '../lambda/core/jobs';
 import { parsePolicy, policyHash, type Policy } from '../lambda/core/policy';
 import type { Clock, PolicySource, TableUpkeep } from '../lambda/core/ports';
-import { runInProcess } from '../lambda/core/run';
+import { runInProcess } from '../lambda/core/in-process';
 import { MemoryLedger } from '../test/support/memory-ledger';
 import { SimulatedAws, seededBackupName } from './sim';
 
@@ -67,15 +67,16 @@ export async function runSweep(tables: number, timeScale: number, cadence: Caden
   const policy: Policy = parsePolicy({ retention: { keepLast: KEEP }, pointInTimeRecovery: { enabled: true, recoveryPeriodDays: 35 } });
   const hash = policyHash(policy);
 
-  // Steady state: each table holds retention's worth plus the one the last run added, which the
-  // ledger still records as CREATING (as CreateBackup answered) while AWS has it AVAILABLE. PITR
+  // Steady state: each table holds retention's worth (the backup a run makes counts as the
+  // newest at once), the newest of which the ledger still records as CREATING (as CreateBackup
+  // answered) while AWS has it AVAILABLE. PITR
   // is on as the policy asks. The last settings snapshot (which also read the item count) is a
   // day old for the daily policy, and between 1 and 23 hours old for the hourly one.
   for (let t = 0; t < tables; t++) {
     const name = `bench-table-${String(t).padStart(5, '0')}`;
     sim.addTable(name, { [tagKey]: POLICY }, { pitrDays: 35 });
     const snapshotAt = new Date(start - (cadence === 'hourly' ? (1 + (t % 23)) * hour : 24 * hour)).toISOString();
-    for (let i = KEEP; i >= 0; i--) {
+    for (let i = KEEP - 1; i >= 0; i--) {
       const at = new Date(start - (i + 1) * interval);
       const bName = seededBackupName(POLICY, at, i);
       const b = sim.addBackup(name, bName, at.getTime(), 'AVAILABLE');

@@ -1,11 +1,9 @@
-/* eslint-disable @typescript-eslint/no-require-imports -- each SDK client module is loaded on first
-   use, not at cold start: a handler pays only for the clients its invocation touches. */
-import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import type { SNSClient } from '@aws-sdk/client-sns';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { SSMClient } from '@aws-sdk/client-ssm';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { instrumentClient, RateLimits, type CallCounter } from './limits';
 
 /** Where to reach AWS: a region and, for moto or LocalStack, an endpoint. */
@@ -45,8 +43,8 @@ function baseConfig(opts: ClientOptions) {
 }
 
 /**
- * Creates the clients lazily: a handler pays only for the clients it touches, which keeps
- * cold starts short.
+ * Creates each client on first use. The SDK modules load with this module: the Lambdas import it
+ * (through the service) with `await import()` on their first invocation, never at cold start.
  */
 export function createClients(opts: ClientOptions = {}): Clients {
   const cfg = baseConfig(opts);
@@ -58,22 +56,22 @@ export function createClients(opts: ClientOptions = {}): Clients {
   };
   return {
     get dynamodb() {
-      return lazy('dynamodb', () => new (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient(cfg));
+      return lazy('dynamodb', () => new DynamoDBClient(cfg));
     },
     get tagging() {
-      return lazy('tagging', () => new (require('@aws-sdk/client-resource-groups-tagging-api') as typeof import('@aws-sdk/client-resource-groups-tagging-api')).ResourceGroupsTaggingAPIClient(cfg));
+      return lazy('tagging', () => new ResourceGroupsTaggingAPIClient(cfg));
     },
     get ssm() {
-      return lazy('ssm', () => new (require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm')).SSMClient(cfg));
+      return lazy('ssm', () => new SSMClient(cfg));
     },
     get sns() {
-      return lazy('sns', () => new (require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns')).SNSClient(cfg));
+      return lazy('sns', () => new SNSClient(cfg));
     },
     get sqs() {
-      return lazy('sqs', () => new (require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs')).SQSClient(cfg));
+      return lazy('sqs', () => new SQSClient(cfg));
     },
     get cloudwatch() {
-      return lazy('cloudwatch', () => new (require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch')).CloudWatchClient(cfg));
+      return lazy('cloudwatch', () => new CloudWatchClient(cfg));
     },
   };
 }

@@ -1,8 +1,5 @@
-/* eslint-disable @typescript-eslint/no-require-imports -- the SDK packages whose exception classes
-   are tested here load when an error is first classified, not when an adapter loads: an adapter
-   for another service (CloudWatch, tagging) does not pay for the DynamoDB or SSM client. */
-import type * as DynamoDBModule from '@aws-sdk/client-dynamodb';
-import type * as SSMModule from '@aws-sdk/client-ssm';
+import * as DynamoDBModule from '@aws-sdk/client-dynamodb';
+import * as SSMModule from '@aws-sdk/client-ssm';
 import { RetryableError, TableNotFoundError, errorMessage } from '../core/errors';
 
 /**
@@ -18,8 +15,10 @@ import { RetryableError, TableNotFoundError, errorMessage } from '../core/errors
  *  - transaction cancellation reasons, whose `Code` is a string by design.
  */
 
-const dynamodb = (): typeof DynamoDBModule => require('@aws-sdk/client-dynamodb') as typeof DynamoDBModule;
-const ssm = (): typeof SSMModule => require('@aws-sdk/client-ssm') as typeof SSMModule;
+// Every handler and the CLI load both packages through the service anyway (lambda/aws/service.ts
+// imports its clients statically, and the handlers load the service with `await import()`).
+const dynamodb = (): typeof DynamoDBModule => DynamoDBModule;
+const ssm = (): typeof SSMModule => SSMModule;
 
 function nameOf(err: unknown): string | undefined {
   const name = (err as { name?: unknown } | null | undefined)?.name;

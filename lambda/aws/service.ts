@@ -1,13 +1,12 @@
 import { DEFAULTS, ENV } from '../env';
 import { systemClock, type Clock, type TableDiscovery } from '../core/ports';
-/* eslint-disable @typescript-eslint/no-require-imports -- adapters (and the SDK clients they import)
-   are loaded on first use, not at cold start. */
-import type { BackupsAdapter } from './backups';
-import type { Clients } from './clients';
-import type { JobQueue } from './queue';
-import type { Ledger } from './ledger';
-import type { Notifier } from './notifier';
-import type { PolicyStore } from './policy-store';
+import { BackupsAdapter } from './backups';
+import { createClients, type ClientOptions, type Clients } from './clients';
+import { JobQueue } from './queue';
+import { Ledger } from './ledger';
+import { Notifier } from './notifier';
+import { PolicyStore } from './policy-store';
+import { discoverTaggedTables } from './tagging';
 
 /** Where the service's state lives. The Lambdas read it from env; the CLI from flags and env. */
 export interface ServiceConfig {
@@ -65,6 +64,11 @@ export interface Service {
   queue(): JobQueue;
 }
 
+/**
+ * The adapters are created on first use, each with the one client it needs (itself created on
+ * first use). The modules load with this one: the Lambdas import it with `await import()` on
+ * their first invocation, never at cold start.
+ */
 export function buildService(clients: Clients, config: ServiceConfig, clock: Clock = systemClock): Service {
   const once = <T>(make: () => T): (() => T) => {
     let value: T | undefined;
@@ -72,24 +76,16 @@ export function buildService(clients: Clients, config: ServiceConfig, clock: Clo
   };
   const policies = once(
     () =>
-      new (require('./policy-store') as typeof import('./policy-store')).PolicyStore(clients.ssm, {
+      new PolicyStore(clients.ssm, {
         policyPrefix: config.policyPrefix,
         tablePrefix: config.tablePrefix,
         cacheSeconds: config.cacheSeconds,
       }),
   );
-  const backups = once(() => new (require('./backups') as typeof import('./backups')).BackupsAdapter(clients.dynamodb));
-  const notifier = once(() => new (require('./notifier') as typeof import('./notifier')).Notifier(clients.sns, config.topicArn));
-  const ledger = once(
-    () =>
-      new (require('./ledger') as typeof import('./ledger')).Ledger(
-        clients.dynamodb,
-        required(config.ledgerTable, `ledger table (${ENV.LEDGER_TABLE} or --ledger-table)`),
-      ),
-  );
-  const queue = once(
-    () => new (require('./queue') as typeof import('./queue')).JobQueue(clients.sqs, required(config.jobQueueUrl, `job queue URL (${ENV.JOB_QUEUE_URL})`)),
-  );
+  const backups = once(() => new BackupsAdapter(clients.dynamodb));
+  const notifier = once(() => new Notifier(clients.sns, config.topicArn));
+  const ledger = once(() => new Ledger(clients.dynamodb, required(config.ledgerTable, `ledger table (${ENV.LEDGER_TABLE} or --ledger-table)`)));
+  const queue = once(() => new JobQueue(clients.sqs, required(config.jobQueueUrl, `job queue URL (${ENV.JOB_QUEUE_URL})`)));
   return {
     config,
     clients,
@@ -98,7 +94,7 @@ export function buildService(clients: Clients, config: ServiceConfig, clock: Clo
       return policies();
     },
     discovery: {
-      discover: () => (require('./tagging') as typeof import('./tagging')).discoverTaggedTables(clients.tagging, config.tagKey),
+      discover: () => discoverTaggedTables(clients.tagging, config.tagKey),
     },
     get backups() {
       return backups();
@@ -109,4 +105,9 @@ export function buildService(clients: Clients, config: ServiceConfig, clock: Clo
     ledger,
     queue,
   };
+}
+
+/** A Lambda's service: its settings from the environment, its clients per `opts`. */
+export function serviceFromEnv(opts: ClientOptions = {}, env: NodeJS.ProcessEnv = process.env): Service {
+  return buildService(createClients(opts), configFromEnv(env));
 }

@@ -1,8 +1,8 @@
-/* eslint-disable @typescript-eslint/no-require-imports -- PITR and settings capture (with the Auto
-   Scaling client) load on first use, not at the worker's cold start. */
 import type { TableUpkeep } from '../core/ports';
 import type { Ledger } from './ledger';
+import { ensurePitr } from './pitr';
 import type { Service } from './service';
+import { captureSettingsAndFacts, settingsClients } from './table-settings';
 
 /**
  * The worker's upkeep over the real adapters: a daily settings snapshot stored in the ledger for
@@ -13,9 +13,8 @@ export function tableUpkeep(svc: Service, opts: { endpoint?: string; region?: st
   const ledger = (): Ledger => svc.ledger();
   return {
     markChangesBaseline: (table, now) => ledger().markChangesBaseline(table, now),
-    ensurePitr: (table, days, known) => (require('./pitr') as typeof import('./pitr')).ensurePitr(svc.clients.dynamodb, table, days, { before: known }),
+    ensurePitr: (table, days, known) => ensurePitr(svc.clients.dynamodb, table, days, { before: known }),
     snapshotSettings: async (table, policy, now) => {
-      const { captureSettingsAndFacts, settingsClients } = require('./table-settings') as typeof import('./table-settings');
       const { settings, facts } = await captureSettingsAndFacts(settingsClients(svc.clients, opts), table, now);
       // A table still being created or updated may not answer every read yet: keep the last
       // snapshot and try again at the next backup.

@@ -6,6 +6,7 @@ import { DescribeBackupCommand } from '@aws-sdk/client-dynamodb';
 import { userInfo } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { collectCoverage } from '../aws/coverage';
+import { isNotFound } from '../aws/errors';
 import { ensurePitr } from '../aws/pitr';
 import { NoBackupError, TargetExistsError, findTable, sourceSettings, startRestore } from '../aws/restore';
 import type { Service } from '../aws/service';
@@ -26,7 +27,7 @@ import {
 import { tableNameFromArn } from '../core/tags';
 import { DEFAULTS } from '../env';
 import { renderTable } from './output';
-import { EXIT, policyNameArg, positiveInt, tableNameArg, type CliContext, type GlobalOpts, type RegisterCommands } from './program';
+import { EXIT, policyNameArg, positiveInt, tableNameArg, type CliContext, type GlobalOpts, type RegisterCommands } from './context';
 
 function isoTime(v: string): Date {
   const d = new Date(v);
@@ -355,7 +356,7 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
     try {
       return (await svc.clients.dynamodb.send(new DescribeBackupCommand({ BackupArn: arn }))).BackupDescription;
     } catch (err) {
-      if ((err as { name?: string }).name !== 'BackupNotFoundException') throw err;
+      if (!isNotFound(err, 'backup')) throw err;
       return undefined;
     }
   };

@@ -7,12 +7,23 @@ import { CallCounter } from '../aws/limits';
 import { buildService, configFromEnv, type Service } from '../aws/service';
 import { tableUpkeep } from '../aws/upkeep';
 import type { LedgerPort } from '../core/ports';
-import { UsageError, errorMessage } from '../core/errors';
+import { PolicyValidationError, UsageError, errorMessage } from '../core/errors';
 import { manualSlot, pruneSlot } from '../core/jobs';
-import { POLICY_NAME_PATTERN, assertPolicyName, parsePolicyJson, policyHash, serialisePolicy } from '../core/policy';
-import { runInProcess } from '../core/run';
+import { assertPolicyName, parsePolicyJson, policyHash, serialisePolicy } from '../core/policy';
+import { runInProcess } from '../core/in-process';
 import { sweepInProcess } from '../core/sweep';
 import { countResults } from '../core/summary';
+import {
+  EXIT,
+  policyNameArg,
+  positiveInt,
+  processIo,
+  tableNameArg,
+  type CliContext,
+  type CliIo,
+  type GlobalOpts,
+  type RegisterCommands,
+} from './context';
 import { humanBytes, renderTable } from './output';
 import { registerOperatorCommands } from './operator';
 
@@ -21,64 +32,8 @@ const dryRunLedger: LedgerPort = new Proxy({} as LedgerPort, {
   get: (_t, prop) => () => Promise.reject(new Error(`a dry run must not touch the ledger (${String(prop)})`)),
 });
 
-/** Exit codes a script can rely on. */
-export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
-
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-export const processIo: CliIo = {
-  out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
-  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
-};
-
-/**
- * What a command module gets: output, the service for the command's global flags, the call
- * counter, and a way to make the exit code non-zero.
- */
-export interface CliContext {
-  readonly io: CliIo;
-  readonly counter: CallCounter;
-  service(cmd: Command): Service;
-  fail(code?: number): void;
-}
-
-/** Command modules (`lambda/cli/*.ts`) register here: `(program, ctx) => void`. */
-export type RegisterCommands = (program: Command, ctx: CliContext) => void;
+/** The command modules (`lambda/cli/*.ts`) the program registers. */
 const extraCommands: RegisterCommands[] = [registerOperatorCommands];
-
-export interface GlobalOpts {
-  endpoint?: string;
-  region?: string;
-  ledgerTable?: string;
-  topicArn?: string;
-  tagKey?: string;
-}
-
-/** A flag value that must be a whole number from 1 to `max`. */
-export function positiveInt(max: number): (v: string) => number {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`must be a whole number from 1 to ${max}`);
-    return n;
-  };
-}
-
-export function policyNameArg(value: string): string {
-  if (!POLICY_NAME_PATTERN.test(value)) {
-    throw new InvalidArgumentError(`policy names use only letters, digits, "_" and "-" (1-64), got "${value}"`);
-  }
-  return value;
-}
-
-export function tableNameArg(value: string): string {
-  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) {
-    throw new InvalidArgumentError(`not a DynamoDB table name: "${value}"`);
-  }
-  return value;
-}
 
 function endpointArg(value: string): string {
   try {
@@ -432,9 +387,9 @@ export async function main(argv: string[], io: CliIo = processIo, makeService?: 
       // --help and --version exit 0; usage errors were already printed on one line.
       return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
-    if (err instanceof UsageError || (err as Error)?.name === 'PolicyValidationError') {
+    if (err instanceof UsageError || err instanceof PolicyValidationError) {
       io.err(`error: ${errorMessage(err).replace(/^\w+Error: /, '')}`);
-      return (err as Error).name === 'PolicyValidationError' ? EXIT.FAILED : EXIT.USAGE;
+      return err instanceof PolicyValidationError ? EXIT.FAILED : EXIT.USAGE;
     }
     io.err(`error: ${errorMessage(err)}`);
     return EXIT.FAILED;

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { DEFAULTS } from '../env';
 import { attemptHash } from './claim';
+import { TRIGGERS, type Trigger } from './triggers';
 
-/** What caused a backup. */
-export const TRIGGERS = ['schedule', 'size', 'changes', 'manual'] as const;
-export type Trigger = (typeof TRIGGERS)[number];
+export { TRIGGERS, type Trigger };
 
 const PREFIX = DEFAULTS.BACKUP_NAME_PREFIX;
 const NAME_RE = new RegExp(`^${PREFIX}\\.([A-Za-z0-9_-]{1,64})\\.(${TRIGGERS.join('|')})\\.(\\d{8}T\\d{6}Z)\\.([a-f0-9]{6}|[a-f0-9]{12})$`);

@@ -2,7 +2,7 @@ import { RetryableError, errorMessage } from './errors';
 import type { BackupJob, JobResult } from './jobs';
 import { planRun, type Plan, type PlanRequest, type PlannerDeps } from './planner';
 import type { Clock, JobSink, RunNotifier } from './ports';
-import { reportOf, shouldNotify } from './run';
+import { reportOf, shouldNotify } from './in-process';
 import type { RunProblem, RunReport } from './summary';
 import { silentLog, type Log } from './log';
 

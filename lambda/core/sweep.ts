@@ -4,7 +4,7 @@ import { throwIfTransient, type Plan } from './planner';
 import type { Policy } from './policy';
 import type { BackupApi, BackupInfo, Clock, PolicySource, TableDiscovery } from './ports';
 import { orphanedTables, pruneTable, type PruneDeps, type PruneOutcome } from './prune';
-import { mapPool, reportOf } from './run';
+import { mapPool, reportOf } from './in-process';
 import type { RunProblem, RunReport } from './summary';
 
 /**

@@ -1,11 +1,9 @@
-/* eslint-disable @typescript-eslint/no-require-imports -- the size adapters (and the SDK clients they
-   import) load on first use, not at cold start. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createClients } from '../aws/clients';
-import { CallCounter, RateLimits } from '../aws/limits';
-import { buildService, configFromEnv, type Service } from '../aws/service';
+import type { Service } from '../aws/service';
 import type { SizeConfig } from '../aws/size-service';
+import { lazy } from '../core/lazy';
 import type { SizeProbeReport } from '../core/size-probe';
+import { callsBetween, sizeProbeLog, sizeProbeOutput, type SizeProbeOutput } from '../core/size-summary';
 
 /**
  * The size probe (EventBridge schedule, hourly by default). Each run first reconciles the size
@@ -14,43 +12,22 @@ import type { SizeProbeReport } from '../core/size-probe';
  */
 
 const logger = new Logger({ serviceName: 'ddb-backup-size-probe' });
-const counter = new CallCounter();
-let service: Service | undefined;
-let config: SizeConfig | undefined;
+/** The service at the size trigger's rates, counting its calls; it loads on first use, not at cold start. */
+const counted = lazy(async () => {
+  const [{ serviceFromEnv }, { CallCounter, RateLimits }, { SIZE_RATES }] = await Promise.all([import('../aws/service'), import('../aws/limits'), import('../aws/alarms')]);
+  const counter = new CallCounter();
+  return { svc: serviceFromEnv({ limits: new RateLimits(SIZE_RATES), counter }), counter };
+});
+const config = lazy(async () => (await import('../aws/size-service')).sizeConfigFromEnv());
 
-const sizeService = () => require('../aws/size-service') as typeof import('../aws/size-service');
-
-function getService(): Service {
-  if (!service) {
-    const { SIZE_RATES } = require('../aws/alarms') as typeof import('../aws/alarms');
-    service = buildService(createClients({ limits: new RateLimits(SIZE_RATES), counter }), configFromEnv());
-  }
-  return service;
-}
-
-export async function probeHandler(
-  _event: unknown,
-  svc: Service = getService(),
-  cfg: SizeConfig = (config ??= sizeService().sizeConfigFromEnv()),
-): Promise<SizeProbeReport> {
-  const { runSizeTrigger } = sizeService();
-  const before = counter.snapshot();
-  const report = await runSizeTrigger(svc, cfg, 'probe', logger);
-  const after = counter.snapshot();
-  const calls = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
-  logger.info('size probe done', {
-    targets: report.targets.length,
-    breaching: report.targets.filter((t) => t.breaching).map((t) => `${t.policy}/${t.table}`).slice(0, 50),
-    alarms: report.alarms,
-    points: report.points,
-    putMetricDataCalls: report.putMetricDataCalls,
-    problems: report.problems.length,
-    calls,
-  });
+export async function probeHandler(_event: unknown, svc?: Service, cfg?: SizeConfig): Promise<SizeProbeReport> {
+  const { svc: s, counter } = svc ? { svc, counter: undefined } : await counted();
+  const c = cfg ?? (await config());
+  const { runSizeTrigger } = await import('../aws/size-service');
+  const before = counter?.snapshot() ?? {};
+  const report = await runSizeTrigger(s, c, 'probe', logger);
+  logger.info('size probe done', sizeProbeLog(report, callsBetween(before, counter?.snapshot() ?? {})));
   return report;
 }
 
-export const handler = async (event: unknown) => {
-  const r = await probeHandler(event);
-  return { targets: r.targets.length, alarms: r.alarms, points: r.points, putMetricDataCalls: r.putMetricDataCalls, problems: r.problems.length };
-};
+export const handler = async (event: unknown): Promise<SizeProbeOutput> => sizeProbeOutput(await probeHandler(event));

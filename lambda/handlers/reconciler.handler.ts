@@ -1,11 +1,9 @@
-/* eslint-disable @typescript-eslint/no-require-imports -- the size adapters (and the SDK clients they
-   import) load on first use, not at cold start. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createClients } from '../aws/clients';
-import { RateLimits } from '../aws/limits';
-import { buildService, configFromEnv, type Service } from '../aws/service';
+import type { Service } from '../aws/service';
 import type { SizeConfig } from '../aws/size-service';
+import { lazy } from '../core/lazy';
 import type { SizeProbeReport } from '../core/size-probe';
+import { sizeReconcileOutput, type SizeReconcileOutput } from '../core/size-summary';
 
 /**
  * The size-alarm reconciler alone: makes the alarms of the prefix match the tags and policies
@@ -15,30 +13,19 @@ import type { SizeProbeReport } from '../core/size-probe';
  */
 
 const logger = new Logger({ serviceName: 'ddb-backup-size-reconciler' });
-let service: Service | undefined;
-let config: SizeConfig | undefined;
+/** The service at the size trigger's rates; it loads on first use, not at cold start. */
+const service = lazy(async () => {
+  const [{ serviceFromEnv }, { RateLimits }, { SIZE_RATES }] = await Promise.all([import('../aws/service'), import('../aws/limits'), import('../aws/alarms')]);
+  return serviceFromEnv({ limits: new RateLimits(SIZE_RATES) });
+});
+const config = lazy(async () => (await import('../aws/size-service')).sizeConfigFromEnv());
 
-const sizeService = () => require('../aws/size-service') as typeof import('../aws/size-service');
-
-function getService(): Service {
-  if (!service) {
-    const { SIZE_RATES } = require('../aws/alarms') as typeof import('../aws/alarms');
-    service = buildService(createClients({ limits: new RateLimits(SIZE_RATES) }), configFromEnv());
-  }
-  return service;
-}
-
-export async function reconcilerHandler(
-  _event: unknown,
-  svc: Service = getService(),
-  cfg: SizeConfig = (config ??= sizeService().sizeConfigFromEnv()),
-): Promise<SizeProbeReport> {
-  const report = await sizeService().runSizeTrigger(svc, cfg, 'reconcile', logger);
-  logger.info('size alarms reconciled', { targets: report.targets.length, alarms: report.alarms, problems: report.problems.length });
+export async function sizeReconcilerHandler(_event: unknown, svc?: Service, cfg?: SizeConfig): Promise<SizeProbeReport> {
+  const s = svc ?? (await service());
+  const c = cfg ?? (await config());
+  const report = await (await import('../aws/size-service')).runSizeTrigger(s, c, 'reconcile', logger);
+  logger.info('size alarms reconciled', { ...sizeReconcileOutput(report) });
   return report;
 }
 
-export const handler = async (event: unknown) => {
-  const r = await reconcilerHandler(event);
-  return { targets: r.targets.length, alarms: r.alarms, problems: r.problems.length };
-};
+export const handler = async (event: unknown): Promise<SizeReconcileOutput> => sizeReconcileOutput(await sizeReconcilerHandler(event));

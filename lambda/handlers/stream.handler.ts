@@ -1,119 +1,41 @@
-/* eslint-disable @typescript-eslint/no-require-imports -- Powertools batch and the stream adapters (and
-   the SDK clients and lib-dynamodb they import) load on first use, not at cold start. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { createClients } from '../aws/clients';
-import { buildService, configFromEnv, intFrom, required, type Service } from '../aws/service';
-import { countByTable, tableFromStreamArn } from '../core/changes';
-import { errorMessage } from '../core/errors';
-import { processTableBatch, type StreamTriggerDeps, type TableBatchOutcome } from '../core/stream-trigger';
-import { ENV, STREAM_DEFAULTS, STREAM_ENV } from '../env';
+import { lazy } from '../core/lazy';
+import { countStreamBatch, settleRecord, streamBatchLog, type StreamBatchCount } from '../core/stream-batch';
+import type { StreamTriggerDeps } from '../core/stream-trigger';
 
 /**
- * DynamoDB Streams -> change counters (issue #5).
- *
- * Per batch: count INSERT/MODIFY/REMOVE per table (pure), then ONE atomic ADD per table to its
- * counter item in the ledger, then thresholds and delete storms through the normal dispatch path.
- * Batch item failures are reported per table: when a table's counter write fails, all of that
- * table's records are reported (itemIdentifier = SequenceNumber) and the mapping retries them
- * (bisect on error, then the on-failure destination). Counting is at-least-once: a retry after a
- * write whose response was lost counts that batch twice, which can only make a backup come sooner.
+ * DynamoDB Streams -> change counters (issue #5): the batch is counted per table by the core
+ * (lambda/core/stream-batch.ts), then the records of a table whose count failed are reported as
+ * batch item failures (itemIdentifier = SequenceNumber), which the mapping retries.
  */
 
 const logger = new Logger({ serviceName: 'ddb-backup-stream' });
+/** The composition over this function's environment: it and the SDK clients load on first use, not at cold start. */
+const deps = lazy(async () => {
+  const [{ serviceFromEnv }, { buildStreamDeps }] = await Promise.all([import('../aws/service'), import('./stream-deps')]);
+  return buildStreamDeps(serviceFromEnv(), process.env, logger);
+});
 
-export interface StreamHandlerDeps {
-  readonly trigger: StreamTriggerDeps;
-}
-
-/** The composition of the stream handler over one Service. */
-export function buildStreamDeps(svc: Service, env: NodeJS.ProcessEnv = process.env): StreamHandlerDeps {
-  const ledgerTable = required(svc.config.ledgerTable, `ledger table (${ENV.LEDGER_TABLE})`);
-  const { ChangeCounter } = require('../aws/change-counter') as typeof import('../aws/change-counter');
-  const { ChangeTopicNotifier } = require('../aws/change-notifier') as typeof import('../aws/change-notifier');
-  const { TablePolicyResolver } = require('../aws/table-policies') as typeof import('../aws/table-policies');
-  return {
-    trigger: {
-      counter: new ChangeCounter(svc.clients.dynamodb, ledgerTable),
-      tables: new TablePolicyResolver(
-        svc.clients.dynamodb,
-        svc.policies,
-        svc.config.tagKey,
-        intFrom(env[STREAM_ENV.TAG_CACHE_SECONDS], STREAM_DEFAULTS.TAG_CACHE_SECONDS, STREAM_ENV.TAG_CACHE_SECONDS),
-      ),
-      dispatch: { policies: svc.policies, runs: svc.ledger(), queue: svc.queue(), notifier: svc.notifier },
-      notifier: new ChangeTopicNotifier(svc.clients.sns, svc.config.topicArn),
-      clock: svc.clock,
-      log: logger,
-      rearmMinutes: intFrom(env[STREAM_ENV.REARM_MINUTES], STREAM_DEFAULTS.REARM_MINUTES, STREAM_ENV.REARM_MINUTES),
-    },
-  };
-}
-
-let deps: StreamHandlerDeps | undefined;
-function getDeps(): StreamHandlerDeps {
-  deps ??= buildStreamDeps(buildService(createClients(), configFromEnv()));
-  return deps;
-}
-
-export interface StreamBatchResult {
+export interface StreamBatchResult extends StreamBatchCount {
   readonly response: DynamoDBBatchResponse;
-  readonly tables: TableBatchOutcome[];
-  /** Tables whose records were reported as failures, with the error. */
-  readonly failed: { table: string; error: string }[];
 }
 
 /** Counts the batch per table (one write per table), then reports batch item failures per table. */
-export async function processStreamBatch(event: DynamoDBStreamEvent, context: Context | undefined, d: StreamHandlerDeps): Promise<StreamBatchResult> {
+export async function processStreamBatch(event: DynamoDBStreamEvent, context: Context | undefined, d: StreamTriggerDeps): Promise<StreamBatchResult> {
   const records = event.Records ?? [];
-  const { tables, unknown } = countByTable(records);
-  if (unknown.length > 0) {
-    logger.warn('stream records without a table or of an unknown event; not counted', { records: unknown.length });
-  }
-
-  // Tables in parallel: one counter write each.
-  const settled = await Promise.allSettled(tables.map((t) => processTableBatch(d.trigger, t)));
-  const outcomes: TableBatchOutcome[] = [];
-  const failedTables = new Map<string, string>();
-  settled.forEach((s, i) => {
-    if (s.status === 'fulfilled') outcomes.push(s.value);
-    else {
-      failedTables.set(tables[i].table, errorMessage(s.reason));
-      logger.error('could not count the batch of a table; its records are reported for retry', {
-        table: tables[i].table,
-        records: tables[i].sequenceNumbers.length,
-        error: errorMessage(s.reason),
-      });
-    }
-  });
-
-  // Powertools reports each failed record by its SequenceNumber.
-  const { BatchProcessor, EventType, processPartialResponse } = require('@aws-lambda-powertools/batch') as typeof import('@aws-lambda-powertools/batch');
-  const processor = new BatchProcessor(EventType.DynamoDBStreams);
-  const recordHandler = (record: DynamoDBRecord): Promise<void> => {
-    const table = tableFromStreamArn(record.eventSourceARN);
-    const error = table ? failedTables.get(table) : undefined;
-    return error === undefined ? Promise.resolve() : Promise.reject(new Error(`counter write for table ${table} failed: ${error}`));
-  };
-  const response =
-    records.length === 0
-      ? { batchItemFailures: [] }
-      : await processPartialResponse(event, recordHandler, processor, {
-          ...(context ? { context } : {}),
-          // A batch that failed as a whole throws: the mapping bisects it and retries.
-          throwOnFullBatchFailure: true,
-        });
-  return { response, tables: outcomes, failed: [...failedTables].map(([table, error]) => ({ table, error })) };
+  const { tables, failed } = await countStreamBatch(d, records, logger);
+  if (records.length === 0) return { response: { batchItemFailures: [] }, tables, failed };
+  const { BatchProcessor, EventType, processPartialResponse } = await import('@aws-lambda-powertools/batch');
+  // A batch that failed as a whole throws: the mapping bisects it and retries.
+  const settle = (record: DynamoDBRecord) => settleRecord({ tables, failed }, record);
+  const response = await processPartialResponse(event, settle, new BatchProcessor(EventType.DynamoDBStreams), { ...(context ? { context } : {}), throwOnFullBatchFailure: true });
+  return { response, tables, failed };
 }
 
-export async function streamHandler(event: DynamoDBStreamEvent, context?: Context, d: StreamHandlerDeps = getDeps()): Promise<DynamoDBBatchResponse> {
-  const result = await processStreamBatch(event, context, d);
-  logger.info('stream batch counted', {
-    records: event.Records?.length ?? 0,
-    tables: result.tables.length,
-    failedTables: result.failed.length,
-    enqueued: result.tables.flatMap((t) => t.enqueued),
-  });
+export async function streamHandler(event: DynamoDBStreamEvent, context?: Context, d?: StreamTriggerDeps): Promise<DynamoDBBatchResponse> {
+  const result = await processStreamBatch(event, context, d ?? (await deps()));
+  logger.info('stream batch counted', streamBatchLog(event.Records ?? [], result));
   return result.response;
 }
 

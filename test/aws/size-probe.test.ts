@@ -30,7 +30,7 @@ import { RetryableError } from '../../lambda/core/errors';
 import type { Clock } from '../../lambda/core/ports';
 import { sizeAlarmName } from '../../lambda/core/size-alarms';
 import { probeHandler } from '../../lambda/handlers/probe.handler';
-import { reconcilerHandler } from '../../lambda/handlers/reconciler.handler';
+import { sizeReconcilerHandler } from '../../lambda/handlers/reconciler.handler';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
@@ -334,7 +334,7 @@ describe('size reconciler: alarms follow tags and policies', () => {
     });
 
     // Act
-    const report = await reconcilerHandler({}, service(), cfg);
+    const report = await sizeReconcilerHandler({}, service(), cfg);
 
     // Assess
     expect(cwMock).toHaveReceivedCommandTimes(PutMetricAlarmCommand, 2);
@@ -374,7 +374,7 @@ describe('size reconciler: alarms follow tags and policies', () => {
     given({ tags: { a1a: 'daily', b2b: 'daily', c3c: 'daily' }, policies: { daily: SIZED } });
 
     // Act
-    const report = await reconcilerHandler({}, service(), { ...cfg, maxAlarmWrites: 2 });
+    const report = await sizeReconcilerHandler({}, service(), { ...cfg, maxAlarmWrites: 2 });
 
     // Assess
     expect(cwMock).toHaveReceivedCommandTimes(PutMetricAlarmCommand, 2);

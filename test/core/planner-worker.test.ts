@@ -25,7 +25,7 @@ import type {
   TableFacts,
   TableUpkeep,
 } from '../../lambda/core/ports';
-import { runInProcess, type InProcessDeps } from '../../lambda/core/run';
+import { runInProcess, type InProcessDeps } from '../../lambda/core/in-process';
 import { dispatchRun, failedAfterRetries, finishJobResult, type RunHeader, type RunLedger } from '../../lambda/core/runs';
 import type { RunReport } from '../../lambda/core/summary';
 import type { TaggedTable } from '../../lambda/core/tags';

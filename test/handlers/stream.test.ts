@@ -10,7 +10,8 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, U
 import { mockClient } from 'aws-sdk-client-mock';
 import { createClients } from '../../lambda/aws/clients';
 import { buildService, configFromEnv } from '../../lambda/aws/service';
-import { buildStreamDeps, processStreamBatch } from '../../lambda/handlers/stream.handler';
+import { buildStreamDeps } from '../../lambda/handlers/stream-deps';
+import { processStreamBatch } from '../../lambda/handlers/stream.handler';
 import { streamArn, streamBatch } from '../support/stream-event';
 
 const DEAD_END = 'http://127.0.0.1:9';
