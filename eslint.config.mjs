@@ -5,8 +5,8 @@ import tseslint from 'typescript-eslint';
 /** Nothing under lambda/ imports CDK code: no aws-cdk-lib or constructs in a bundle. */
 const NO_CDK = { group: ['**/lib/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'constructs/*'], message: 'lambda/ must not import CDK code' };
 
-/** The core is pure: no SDK, no adapters. */
-const CORE_IS_PURE = { group: ['@aws-sdk/*', '@smithy/*', '../aws/*'], message: 'the core is pure: no SDK, no adapters' };
+/** The core is pure: no SDK, no adapters (lambda/aws/*, from the core's root or a capability folder). */
+const CORE_IS_PURE = { group: ['@aws-sdk/*', '@smithy/*', '**/aws/*'], message: 'the core is pure: no SDK, no adapters' };
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'cdk.out/**', 'coverage/**', 'bench/.tmp/**', '**/*.js', '**/*.mjs'] },

@@ -8,7 +8,7 @@ import { discoverTaggedTables } from '../lambda/aws/tagging';
 import { manualSlot } from '../lambda/core/jobs';
 import { parsePolicy, policyHash, type Policy } from '../lambda/core/policy';
 import type { Clock, PolicySource, TableUpkeep } from '../lambda/core/ports';
-import { runInProcess } from '../lambda/core/in-process';
+import { runInProcess } from '../lambda/core/backup/in-process';
 import { MemoryLedger } from '../test/support/memory-ledger';
 import { SimulatedAws, seededBackupName } from './sim';
 

@@ -39,8 +39,8 @@ export function ensureMoto(python: string, say: (line: string) => void): void {
   throw new Error(`could not install moto server; install it yourself with: ${python} -m pip install "${PIP_SPEC}" (or set MOTO_PYTHON to a Python that has it)`);
 }
 
-/** A port nothing listens on now, chosen by the OS. */
-function freePort(): Promise<number> {
+/** A port nothing listens on now, chosen by the OS (the test suite's moto uses it too). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();

@@ -20,7 +20,7 @@ import {
   desiredSizeAlarm,
   formatStaticAlarms,
   type SizeAlarmSpec,
-} from '../lambda/core/size-alarms';
+} from '../lambda/core/triggers/size-alarms';
 import type { LogRetentionProps, OptInTagProps } from './common-props';
 import * as perms from './perms';
 import { acknowledgeWildcardAction, acknowledgeWildcardResource } from './private/acknowledge';

@@ -5,8 +5,8 @@ import {
   type CloudWatchClient,
   type MetricAlarm,
 } from '@aws-sdk/client-cloudwatch';
-import { alarmDefinition, type ExistingAlarm, type SizeAlarmSpec } from '../core/size-alarms';
-import type { SizeAlarmStore } from '../core/size-probe';
+import { alarmDefinition, type ExistingAlarm, type SizeAlarmSpec } from '../core/triggers/size-alarms';
+import type { SizeAlarmStore } from '../core/triggers/size-probe';
 import { retryableOr } from './errors';
 import { ACCOUNT_RATES } from './limits';
 

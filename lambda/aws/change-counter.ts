@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ChangeCounts, CounterSnapshot, StormCounts, StormWindow } from '../core/changes';
-import type { ChangeCounterPort } from '../core/stream-trigger';
+import type { ChangeCounts, CounterSnapshot, StormCounts, StormWindow } from '../core/triggers/changes';
+import type { ChangeCounterPort } from '../core/triggers/stream-trigger';
 import { conditionHeld, isConditionFailure, withRetryable } from './errors';
 
 /**

@@ -1,5 +1,5 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { stormMessage, stormSubject, type ChangeNotifier, type StormAlert } from '../core/stream-trigger';
+import { stormMessage, stormSubject, type ChangeNotifier, type StormAlert } from '../core/triggers/stream-trigger';
 
 const MAX_SUBJECT = 100;
 

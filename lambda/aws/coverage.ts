@@ -10,7 +10,7 @@ import {
   type CoverageReport,
   type PolicyFacts,
   type TableFactsForCoverage,
-} from '../core/coverage';
+} from '../core/coverage/coverage';
 import { errorMessage } from '../core/errors';
 import { retryableOr } from './errors';
 import { describePitr } from './pitr';

@@ -18,9 +18,9 @@ import {
 import type { BackupJob } from '../core/jobs';
 import { conditionFailedAt, conditionHeld, isConditionFailure, isNotFound } from './errors';
 import { RunLedgerStore } from './run-ledger';
-import { ClaimLostError, STALE_CLAIM_MS, cooldownReason } from '../core/claim';
+import { ClaimLostError, STALE_CLAIM_MS, cooldownReason } from '../core/backup/claim';
 import type { BackupHold, ClaimOutcome, ClaimRequest, LedgerBackupRecord, LedgerPort, LedgerStatus, RecordedBackup, TableState } from '../core/ports';
-import type { TableSettings } from '../core/restore';
+import type { TableSettings } from '../core/restore/restore';
 
 /**
  * The ledger: one DynamoDB table (pk, sk) holding

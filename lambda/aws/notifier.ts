@@ -1,5 +1,5 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { countResults, outcomeOf, summaryMessage, summarySubject, type RunReport } from '../core/summary';
+import { countResults, outcomeOf, summaryMessage, summarySubject, type RunReport } from '../core/backup/summary';
 
 /** SNS's message limit is 256 KiB; keep a margin for attributes. */
 const MAX_MESSAGE_BYTES = 240 * 1024;

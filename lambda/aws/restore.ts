@@ -10,7 +10,7 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { BackupServiceError, TableNotFoundError } from '../core/errors';
-import { gsiOverride, type IndexSnapshot, type RestoreOverrides, type RestoreSource, type TableSettings } from '../core/restore';
+import { gsiOverride, type IndexSnapshot, type RestoreOverrides, type RestoreSource, type TableSettings } from '../core/restore/restore';
 import type { BackupsAdapter } from './backups';
 import { isNotFound, isTableGone, isTableTaken } from './errors';
 import type { Ledger } from './ledger';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TransactWriteCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { JobResult } from '../core/jobs';
-import { NOTIFY_LEASE_MS, type RunHeader, type RunLedger, type RunNotificationClaim, type RunStart } from '../core/runs';
+import { NOTIFY_LEASE_MS, type RunHeader, type RunLedger, type RunNotificationClaim, type RunStart } from '../core/backup/runs';
 import { LedgerMissingError } from '../core/errors';
 import { conditionHeld, isNotFound, isTransactionConflict, withRetryable } from './errors';
 

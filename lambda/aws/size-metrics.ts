@@ -1,6 +1,6 @@
 import { PutMetricDataCommand, type CloudWatchClient, type MetricDatum } from '@aws-sdk/client-cloudwatch';
-import { batchPoints, type MetricPoint } from '../core/size';
-import type { MetricSink } from '../core/size-probe';
+import { batchPoints, type MetricPoint } from '../core/triggers/size';
+import type { MetricSink } from '../core/triggers/size-probe';
 import { retryableOr } from './errors';
 
 /** PutMetricData limits: 1,000 data points per call and a 1 MB request. */

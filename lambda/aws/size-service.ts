@@ -1,8 +1,8 @@
 import { SIZE_DEFAULTS, SIZE_ENV } from '../env';
-import { assertAlarmPrefix, parseStaticAlarms, type StaticSizeAlarm } from '../core/size-alarms';
-import { runSizeProbe, type SizeProbeDeps, type SizeProbeReport } from '../core/size-probe';
-import type { RunProblem, RunReport } from '../core/summary';
-import type { Log } from '../core/worker';
+import { assertAlarmPrefix, parseStaticAlarms, type StaticSizeAlarm } from '../core/triggers/size-alarms';
+import { runSizeProbe, type SizeProbeDeps, type SizeProbeReport } from '../core/triggers/size-probe';
+import type { RunProblem, RunReport } from '../core/backup/summary';
+import type { Log } from '../core/backup/worker';
 import { CloudWatchSizeAlarms } from './alarms';
 import type { Service } from './service';
 import { CloudWatchMetricSink } from './size-metrics';

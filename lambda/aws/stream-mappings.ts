@@ -20,7 +20,7 @@ import {
   type StreamMappingApi,
   type StreamReconcileReport,
   type StreamReportSink,
-} from '../core/stream-reconcile';
+} from '../core/triggers/stream-reconcile';
 import { STREAM_DEFAULTS } from '../env';
 import type { ChangeTopicNotifier } from './change-notifier';
 import { conditionHeld, isNotFound, isTableGone, retryableOr } from './errors';

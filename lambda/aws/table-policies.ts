@@ -2,7 +2,7 @@ import { ListTagsOfResourceCommand, type DynamoDBClient, type Tag } from '@aws-s
 import { PolicyUnavailableError, RetryableError, errorMessage } from '../core/errors';
 import { POLICY_NAME_PATTERN, type EffectivePolicy } from '../core/policy';
 import type { PolicySource } from '../core/ports';
-import type { TablePolicies, TablePolicySource } from '../core/stream-trigger';
+import type { TablePolicies, TablePolicySource } from '../core/triggers/stream-trigger';
 import { parsePolicyTag } from '../core/tags';
 import { isNotFound, retryableOr } from './errors';
 

@@ -42,7 +42,7 @@ import {
   type SettingResult,
   type TableSettings,
   type TargetFacts,
-} from '../core/restore';
+} from '../core/restore/restore';
 import type { Clients } from './clients';
 import { instrumentClient, type CallCounter, type RateLimits } from './limits';
 import { describePitr, enablePitr } from './pitr';

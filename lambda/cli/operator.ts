@@ -11,7 +11,7 @@ import { ensurePitr } from '../aws/pitr';
 import { NoBackupError, TargetExistsError, findTable, sourceSettings, startRestore } from '../aws/restore';
 import type { Service } from '../aws/service';
 import { applySettings, captureSettings, settingsClients, waitForActive, type SettingsClients } from '../aws/table-settings';
-import { DIGEST_FLAGS, humanMinutes, type CoverageReport } from '../core/coverage';
+import { DIGEST_FLAGS, humanMinutes, type CoverageReport } from '../core/coverage/coverage';
 import { TableNotFoundError, UsageError, errorMessage } from '../core/errors';
 import type { BackupHold } from '../core/ports';
 import {
@@ -23,7 +23,7 @@ import {
   type SettingName,
   type SettingResult,
   type SettingsReport,
-} from '../core/restore';
+} from '../core/restore/restore';
 import { tableNameFromArn } from '../core/tags';
 import { DEFAULTS } from '../env';
 import { renderTable } from './output';

@@ -10,9 +10,9 @@ import type { LedgerPort } from '../core/ports';
 import { PolicyValidationError, UsageError, errorMessage } from '../core/errors';
 import { manualSlot, pruneSlot } from '../core/jobs';
 import { assertPolicyName, parsePolicyJson, policyHash, serialisePolicy } from '../core/policy';
-import { runInProcess } from '../core/in-process';
-import { sweepInProcess } from '../core/sweep';
-import { countResults } from '../core/summary';
+import { runInProcess } from '../core/backup/in-process';
+import { sweepInProcess } from '../core/retention/sweep';
+import { countResults } from '../core/backup/summary';
 import {
   EXIT,
   policyNameArg,

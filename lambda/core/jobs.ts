@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { TRIGGERS, type Trigger } from './triggers';
+import { TRIGGERS, type Trigger } from './triggers/triggers';
 import { POLICY_NAME_PATTERN } from './policy';
 
 /** One unit of work for the worker: back up `table` under `policy`. */

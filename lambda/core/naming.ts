@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULTS } from '../env';
-import { attemptHash } from './claim';
-import { TRIGGERS, type Trigger } from './triggers';
+import { attemptHash } from './backup/claim';
+import { TRIGGERS, type Trigger } from './triggers/triggers';
 
 export { TRIGGERS, type Trigger };
 

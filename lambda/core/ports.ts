@@ -5,7 +5,7 @@
 import type { BackupJob, JobResult } from './jobs';
 import type { EffectivePolicy, Policy } from './policy';
 import type { TaggedTable } from './tags';
-import type { RunReport } from './summary';
+import type { RunReport } from './backup/summary';
 
 export interface Clock {
   now(): Date;

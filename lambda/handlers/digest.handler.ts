@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Service } from '../aws/service';
-import { runCoverageDigest, type DigestOutcome, type DigestPorts } from '../core/digest';
+import { runCoverageDigest, type DigestOutcome, type DigestPorts } from '../core/coverage/digest';
 import { lazy } from '../core/lazy';
 import { DIGEST_ENV } from '../env';
 
-/** The daily coverage digest (lambda/core/digest.ts) over the coverage adapter. */
+/** The daily coverage digest (lambda/core/coverage/digest.ts) over the coverage adapter. */
 
 const logger = new Logger({ serviceName: 'ddb-backup-digest' });
 /** The service over this function's environment: it and its SDK clients load on first use, not at cold start. */

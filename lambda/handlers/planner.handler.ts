@@ -1,12 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Service } from '../aws/service';
 import { lazy } from '../core/lazy';
-import { handlePlannerEvent, plannerSummary, type PlannerEventPorts, type PlannerOutcome, type PlannerSummary } from '../core/planner-events';
+import { handlePlannerEvent, plannerSummary, type PlannerEventPorts, type PlannerOutcome, type PlannerSummary } from '../core/backup/planner-events';
 import { SIZE_DEFAULTS, SIZE_ENV } from '../env';
 
 /**
  * The planner: a rule tick (schedule or prune) or a size alarm's state change -> the planner core
- * (lambda/core/planner-events.ts: routing, planning, dispatch) -> SQS FIFO jobs.
+ * (lambda/core/backup/planner-events.ts: routing, planning, dispatch) -> SQS FIFO jobs.
  */
 
 const logger = new Logger({ serviceName: 'ddb-backup-planner' });

@@ -2,8 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Service } from '../aws/service';
 import type { SizeConfig } from '../aws/size-service';
 import { lazy } from '../core/lazy';
-import type { SizeProbeReport } from '../core/size-probe';
-import { callsBetween, sizeProbeLog, sizeProbeOutput, type SizeProbeOutput } from '../core/size-summary';
+import type { SizeProbeReport } from '../core/triggers/size-probe';
+import { callsBetween, sizeProbeLog, sizeProbeOutput, type SizeProbeOutput } from '../core/triggers/size-summary';
 
 /**
  * The size probe (EventBridge schedule, hourly by default). Each run first reconciles the size

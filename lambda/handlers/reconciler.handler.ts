@@ -2,8 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Service } from '../aws/service';
 import type { SizeConfig } from '../aws/size-service';
 import { lazy } from '../core/lazy';
-import type { SizeProbeReport } from '../core/size-probe';
-import { sizeReconcileOutput, type SizeReconcileOutput } from '../core/size-summary';
+import type { SizeProbeReport } from '../core/triggers/size-probe';
+import { sizeReconcileOutput, type SizeReconcileOutput } from '../core/triggers/size-summary';
 
 /**
  * The size-alarm reconciler alone: makes the alarms of the prefix match the tags and policies

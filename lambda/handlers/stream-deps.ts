@@ -4,7 +4,7 @@ import { ChangeTopicNotifier } from '../aws/change-notifier';
 import { intFrom, required, type Service } from '../aws/service';
 import { TablePolicyResolver } from '../aws/table-policies';
 import type { Log } from '../core/log';
-import type { StreamTriggerDeps } from '../core/stream-trigger';
+import type { StreamTriggerDeps } from '../core/triggers/stream-trigger';
 import { ENV, STREAM_DEFAULTS, STREAM_ENV } from '../env';
 
 /**

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { lazy } from '../core/lazy';
-import { reconcileStreams, type StreamReconcileDeps } from '../core/stream-reconcile';
-import { streamReconcileSummary, type StreamReconcileSummary } from '../core/stream-reconcile-summary';
+import { reconcileStreams, type StreamReconcileDeps } from '../core/triggers/stream-reconcile';
+import { streamReconcileSummary, type StreamReconcileSummary } from '../core/triggers/stream-reconcile-summary';
 import { STREAM_ENV } from '../env';
 
 /**

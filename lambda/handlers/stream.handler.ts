@@ -1,12 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { lazy } from '../core/lazy';
-import { countStreamBatch, settleRecord, streamBatchLog, type StreamBatchCount } from '../core/stream-batch';
-import type { StreamTriggerDeps } from '../core/stream-trigger';
+import { countStreamBatch, settleRecord, streamBatchLog, type StreamBatchCount } from '../core/triggers/stream-batch';
+import type { StreamTriggerDeps } from '../core/triggers/stream-trigger';
 
 /**
  * DynamoDB Streams -> change counters (issue #5): the batch is counted per table by the core
- * (lambda/core/stream-batch.ts), then the records of a table whose count failed are reported as
+ * (lambda/core/triggers/stream-batch.ts), then the records of a table whose count failed are reported as
  * batch item failures (itemIdentifier = SequenceNumber), which the mapping retries.
  */
 

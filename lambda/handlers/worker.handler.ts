@@ -2,7 +2,7 @@ import { SqsFifoPartialProcessorAsync, processPartialResponse } from '@aws-lambd
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Service } from '../aws/service';
-import { deliverJob } from '../core/delivery';
+import { deliverJob } from '../core/backup/delivery';
 import type { JobResult } from '../core/jobs';
 import { lazy } from '../core/lazy';
 
@@ -10,7 +10,7 @@ const logger = new Logger({ serviceName: 'ddb-backup-worker' });
 /** The service over this function's environment: it and its SDK clients load on first use, not at cold start. */
 const service = lazy(async () => (await import('../aws/service')).serviceFromEnv());
 
-/** One job message through the worker core (lambda/core/delivery.ts: retry, DLQ and run-summary decisions). */
+/** One job message through the worker core (lambda/core/backup/delivery.ts: retry, DLQ and run-summary decisions). */
 export async function handleRecord(record: SQSRecord, svc: Service): Promise<JobResult> {
   const { tableUpkeep } = await import('../aws/upkeep');
   const job = () => ({

@@ -44,11 +44,11 @@ import { PolicyStore } from '../../lambda/aws/policy-store';
 import { JobQueue } from '../../lambda/aws/queue';
 import { buildService, type ServiceConfig } from '../../lambda/aws/service';
 import { discoverTaggedTables } from '../../lambda/aws/tagging';
-import { ClaimLostError } from '../../lambda/core/claim';
+import { ClaimLostError } from '../../lambda/core/backup/claim';
 import { PolicyUnavailableError, PolicyValidationError, RetryableError, TableNotFoundError } from '../../lambda/core/errors';
 import { dedupeId, type BackupJob, type JobResult } from '../../lambda/core/jobs';
 import type { Clock } from '../../lambda/core/ports';
-import { parseSummaryJson, type RunReport } from '../../lambda/core/summary';
+import { parseSummaryJson, type RunReport } from '../../lambda/core/backup/summary';
 import { DEFAULTS } from '../../lambda/env';
 
 const REGION = 'us-east-1';

@@ -18,18 +18,18 @@ import { Notifier } from '../../lambda/aws/notifier';
 import { RunLedgerStore } from '../../lambda/aws/run-ledger';
 import { buildService, type ServiceConfig } from '../../lambda/aws/service';
 import { StreamReportPublisher } from '../../lambda/aws/stream-mappings';
-import { COVERAGE_FLAGS, type CoverageReport } from '../../lambda/core/coverage';
+import { COVERAGE_FLAGS, type CoverageReport } from '../../lambda/core/coverage/coverage';
 import { RetryableError } from '../../lambda/core/errors';
 import type { BackupJob, JobResult } from '../../lambda/core/jobs';
 import type { Clock } from '../../lambda/core/ports';
 import { parsePolicy } from '../../lambda/core/policy';
-import { NOTIFY_LEASE_MS, finishJobResult, type RunStart } from '../../lambda/core/runs';
-import type { StreamReconcileReport } from '../../lambda/core/stream-reconcile';
-import { processTableBatch, type StreamTriggerDeps } from '../../lambda/core/stream-trigger';
+import { NOTIFY_LEASE_MS, finishJobResult, type RunStart } from '../../lambda/core/backup/runs';
+import type { StreamReconcileReport } from '../../lambda/core/triggers/stream-reconcile';
+import { processTableBatch, type StreamTriggerDeps } from '../../lambda/core/triggers/stream-trigger';
 import { DEFAULTS } from '../../lambda/env';
 
-jest.mock('../../lambda/core/worker', () => ({
-  ...jest.requireActual<typeof import('../../lambda/core/worker')>('../../lambda/core/worker'),
+jest.mock('../../lambda/core/backup/worker', () => ({
+  ...jest.requireActual<typeof import('../../lambda/core/backup/worker')>('../../lambda/core/backup/worker'),
   processJob: jest.fn(),
 }));
 jest.mock('../../lambda/aws/coverage', () => ({
@@ -38,7 +38,7 @@ jest.mock('../../lambda/aws/coverage', () => ({
 }));
 // Imported after the mocks above, so they see the stubs.
 import { collectCoverage } from '../../lambda/aws/coverage';
-import { processJob } from '../../lambda/core/worker';
+import { processJob } from '../../lambda/core/backup/worker';
 import { digestHandler } from '../../lambda/handlers/digest.handler';
 import { plannerHandler } from '../../lambda/handlers/planner.handler';
 import { handleRecord, workerHandler } from '../../lambda/handlers/worker.handler';

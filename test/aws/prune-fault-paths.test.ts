@@ -30,9 +30,9 @@ import { RetryableError } from '../../lambda/core/errors';
 import type { BackupJob } from '../../lambda/core/jobs';
 import { backupName } from '../../lambda/core/naming';
 import type { Clock, LedgerBackupRecord, TableDiscovery } from '../../lambda/core/ports';
-import { pruneTable } from '../../lambda/core/prune';
-import { planSweep } from '../../lambda/core/sweep';
-import { processJob } from '../../lambda/core/worker';
+import { pruneTable } from '../../lambda/core/retention/prune';
+import { planSweep } from '../../lambda/core/retention/sweep';
+import { processJob } from '../../lambda/core/backup/worker';
 import { DEFAULTS } from '../../lambda/env';
 
 const REGION = 'us-east-1';

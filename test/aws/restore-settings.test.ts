@@ -46,7 +46,7 @@ import { buildService, configFromEnv } from '../../lambda/aws/service';
 import { tableUpkeep } from '../../lambda/aws/upkeep';
 import { BackupsAdapter } from '../../lambda/aws/backups';
 import { applySettings, captureSettings, type SettingsClients } from '../../lambda/aws/table-settings';
-import type { TableSettings } from '../../lambda/core/restore';
+import type { TableSettings } from '../../lambda/core/restore/restore';
 import { parsePolicy, policyHash } from '../../lambda/core/policy';
 import type { PolicyStore } from '../../lambda/aws/policy-store';
 

@@ -28,7 +28,7 @@ import { buildService, configFromEnv, type Service } from '../../lambda/aws/serv
 import type { SizeConfig } from '../../lambda/aws/size-service';
 import { RetryableError } from '../../lambda/core/errors';
 import type { Clock } from '../../lambda/core/ports';
-import { sizeAlarmName } from '../../lambda/core/size-alarms';
+import { sizeAlarmName } from '../../lambda/core/triggers/size-alarms';
 import { probeHandler } from '../../lambda/handlers/probe.handler';
 import { sizeReconcilerHandler } from '../../lambda/handlers/reconciler.handler';
 

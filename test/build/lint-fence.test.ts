@@ -13,6 +13,8 @@ const ROOT = join(__dirname, '..', '..');
 
 /** Paths of files in the TypeScript project (type-aware linting needs one); only the given text is linted. */
 const CORE_FILE = 'lambda/core/errors.ts';
+/** A core file one folder down (a capability folder): its relative imports climb one level more. */
+const NESTED_CORE_FILE = 'lambda/core/backup/worker.ts';
 const ADAPTER_FILE = 'lambda/aws/errors.ts';
 
 interface Case {
@@ -53,6 +55,9 @@ const CASES: Record<string, Case> = {
   ...Object.fromEntries(SDK_OR_ADAPTER_IMPORTS.map((l) => [`core: ${l}`, { file: CORE_FILE, source: importLine(l) }])),
   'adapter: sdk': { file: ADAPTER_FILE, source: importLine("import { DynamoDBClient } from '@aws-sdk/client-dynamodb';") },
   'core: own module': { file: CORE_FILE, source: importLine("import { parseBackupName } from './naming';") },
+  'nested core: cdk': { file: NESTED_CORE_FILE, source: importLine("import { DynamoDbBackupService } from '../../../lib/dynamodb-backup-service';") },
+  'nested core: adapter': { file: NESTED_CORE_FILE, source: importLine("import { isNotFound } from '../../aws/errors';") },
+  'nested core: own module': { file: NESTED_CORE_FILE, source: importLine("import { parseBackupName } from '../naming';") },
 };
 
 type Message = { ruleId: string | null; fatal: boolean; message: string };
@@ -110,6 +115,27 @@ describe('import fences (eslint.config.mjs)', () => {
   it('a core file may import the core', () => {
     // Act
     const messages = restricted('core: own module');
+    // Assess
+    expect(messages).toEqual([]);
+  });
+
+  it('a core file in a capability folder may not import CDK code', () => {
+    // Act
+    const messages = restricted('nested core: cdk');
+    // Assess
+    expect(messages).toEqual([expect.stringContaining('lambda/ must not import CDK code')]);
+  });
+
+  it('a core file in a capability folder may not import an adapter', () => {
+    // Act
+    const messages = restricted('nested core: adapter');
+    // Assess
+    expect(messages).toEqual([expect.stringContaining('the core is pure')]);
+  });
+
+  it('a core file in a capability folder may import the core', () => {
+    // Act
+    const messages = restricted('nested core: own module');
     // Assess
     expect(messages).toEqual([]);
   });

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListBackupsCommand } from '@aws-sdk/client-dynamodb';
-import { parseSummaryJson } from '../../lambda/core/summary';
+import { parseSummaryJson } from '../../lambda/core/backup/summary';
 import { createTable, makeEnv, putPolicyRaw, readNotifications, uniqueName, type TestEnv } from '../support/aws';
 import { cli } from '../support/cli';
 

@@ -10,6 +10,7 @@ import { messageGroupId } from '../../lambda/core/jobs';
 import { workerHandler } from '../../lambda/handlers/worker.handler';
 import { createTable, makeEnv, putPolicyRaw, uniqueName, type TestEnv } from '../support/aws';
 import { cli } from '../support/cli';
+import type { SQSEvent } from 'aws-lambda';
 import { fakeContext } from '../support/sqs-event';
 
 interface RunJson {
@@ -28,6 +29,25 @@ async function lookalike(env: TestEnv, table: string, policy: string, stamp = '2
 }
 
 const runJson = (r: { stdout: string }) => JSON.parse(r.stdout) as RunJson;
+
+/** One SQS delivery of a job message body, shaped as the Lambda event source delivers it. */
+function sqsEvent(body: unknown, table: string, id = 'm1'): SQSEvent {
+  return {
+    Records: [
+      {
+        messageId: id,
+        receiptHandle: id,
+        body: JSON.stringify(body),
+        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: table },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:jobs.fifo',
+        awsRegion: 'us-east-1',
+      },
+    ],
+  };
+}
 
 describe('safety on moto', () => {
   let env: TestEnv;
@@ -138,24 +158,10 @@ describe('safety on moto', () => {
       listing: [{ arn: fake, name: 'ddbbk.keep2.schedule.20200101T000000Z.abcdef', table, createdAt: '2020-01-01T00:00:00.000Z', status: 'AVAILABLE' }],
       listedAt: new Date().toISOString(),
     };
-    const event = {
-      Records: [
-        {
-          messageId: 'm1',
-          receiptHandle: 'r1',
-          body: JSON.stringify(forged),
-          attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: table },
-          messageAttributes: {},
-          md5OfBody: '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:jobs.fifo',
-          awsRegion: 'us-east-1',
-        },
-      ],
-    };
+    const event = sqsEvent(forged, table);
 
     // Act
-    const response = await workerHandler(event as never, fakeContext, svc);
+    const response = await workerHandler(event, fakeContext, svc);
 
     // Assess: the oldest service backup went (ledger plan, keepLast 2); the look-alike stayed
     expect(response.batchItemFailures).toEqual([]);
@@ -223,22 +229,13 @@ describe('safety on moto', () => {
       if (++calls === 1) await second;
       return realCreate(t, n);
     };
-    const message = (slot: string, id: string) => ({
-      messageId: id,
-      receiptHandle: id,
-      body: JSON.stringify({ table, policy: 'cool', trigger: 'manual', slot, requestedAt: new Date().toISOString(), runId: `run-${id}` }),
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: table },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:jobs.fifo',
-      awsRegion: 'us-east-1',
-    });
+    const message = (slot: string, id: string) =>
+      sqsEvent({ table, policy: 'cool', trigger: 'manual', slot, requestedAt: new Date().toISOString(), runId: `run-${id}` }, table, id);
 
     // Act
-    const first = workerHandler({ Records: [message('manual:a', 'a')] } as never, fakeContext, svc);
+    const first = workerHandler(message('manual:a', 'a'), fakeContext, svc);
     await new Promise((r) => setTimeout(r, 300)); // the first job holds its claim and waits in CreateBackup
-    const other = await workerHandler({ Records: [message('manual:b', 'b')] } as never, fakeContext, svc);
+    const other = await workerHandler(message('manual:b', 'b'), fakeContext, svc);
     secondDone();
     const one = await first;
 

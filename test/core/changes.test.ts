@@ -11,7 +11,7 @@ import {
   stormWindowLengths,
   tableArnFromStreamArn,
   thresholdCrossing,
-} from '../../lambda/core/changes';
+} from '../../lambda/core/triggers/changes';
 import { parsePolicy } from '../../lambda/core/policy';
 
 const streamArn = (t: string) => `arn:aws:dynamodb:us-east-1:123456789012:table/${t}/stream/2026-11-24T00:00:00.000`;

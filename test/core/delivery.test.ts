@@ -1,21 +1,21 @@
 /**
- * One delivery of a job message (lambda/core/delivery.ts): when a failure is left to the queue to
+ * One delivery of a job message (lambda/core/backup/delivery.ts): when a failure is left to the queue to
  * redeliver, when it is recorded in its run as final, and what a malformed message does. The
  * backup job itself is stubbed: these tests are about what happens around its result.
  */
 import { RetryableError } from '../../lambda/core/errors';
 import type { BackupJob, JobResult } from '../../lambda/core/jobs';
 import type { Clock } from '../../lambda/core/ports';
-import type { WorkerDeps } from '../../lambda/core/worker';
+import type { WorkerDeps } from '../../lambda/core/backup/worker';
 import { MemoryNotifier, MemoryRunLedger, memoryLog } from '../support/run-fakes';
 
-jest.mock('../../lambda/core/worker', () => ({
-  ...jest.requireActual<typeof import('../../lambda/core/worker')>('../../lambda/core/worker'),
+jest.mock('../../lambda/core/backup/worker', () => ({
+  ...jest.requireActual<typeof import('../../lambda/core/backup/worker')>('../../lambda/core/backup/worker'),
   processJob: jest.fn(),
 }));
 // Imported after the mock above, so they see the stub.
-import { deliverJob, willRedeliver, type DeliveryPorts } from '../../lambda/core/delivery';
-import { processJob } from '../../lambda/core/worker';
+import { deliverJob, willRedeliver, type DeliveryPorts } from '../../lambda/core/backup/delivery';
+import { processJob } from '../../lambda/core/backup/worker';
 
 const NOW = new Date('2026-11-24T03:00:05.000Z');
 const clock: Clock = { now: () => NOW };

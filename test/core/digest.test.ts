@@ -1,10 +1,10 @@
 /**
- * The coverage digest's use-case (lambda/core/digest.ts) over fake ports: which tables are left
+ * The coverage digest's use-case (lambda/core/coverage/digest.ts) over fake ports: which tables are left
  * out, what is published, and what a refused publish leaves behind.
  */
-import { DIGEST_FLAGS, coverageReport, type CoverageFlag, type CoverageReport } from '../../lambda/core/coverage';
-import { ignoreList, runCoverageDigest, type DigestPorts } from '../../lambda/core/digest';
-import { RUN_NOT_PUBLISHED } from '../../lambda/core/runs';
+import { DIGEST_FLAGS, coverageReport, type CoverageFlag, type CoverageReport } from '../../lambda/core/coverage/coverage';
+import { ignoreList, runCoverageDigest, type DigestPorts } from '../../lambda/core/coverage/digest';
+import { RUN_NOT_PUBLISHED } from '../../lambda/core/backup/runs';
 import { memoryLog } from '../support/run-fakes';
 
 const NOW = new Date('2026-11-24T12:00:00.000Z');

@@ -1,5 +1,5 @@
 /**
- * The planner's event routing (lambda/core/planner-events.ts) against in-memory ports: which
+ * The planner's event routing (lambda/core/backup/planner-events.ts) against in-memory ports: which
  * events plan a run, with which request, and which are ignored without touching any port.
  */
 import { PolicyUnavailableError } from '../../lambda/core/errors';
@@ -11,9 +11,9 @@ import {
   type PlannerEventPorts,
   type PlannerOutcome,
   type PlannerRunDeps,
-} from '../../lambda/core/planner-events';
+} from '../../lambda/core/backup/planner-events';
 import type { BackupInfo, Clock, PolicySource } from '../../lambda/core/ports';
-import { sizeAlarmName } from '../../lambda/core/size-alarms';
+import { sizeAlarmName } from '../../lambda/core/triggers/size-alarms';
 import type { TaggedTable } from '../../lambda/core/tags';
 import { MemoryNotifier, MemoryQueue, MemoryRunLedger, memoryLog } from '../support/run-fakes';
 

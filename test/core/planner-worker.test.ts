@@ -10,7 +10,7 @@ import {
 } from '../../lambda/core/errors';
 import type { BackupJob, JobResult } from '../../lambda/core/jobs';
 import { parseBackupName } from '../../lambda/core/naming';
-import { planRun, type PlanRequest } from '../../lambda/core/planner';
+import { planRun, type PlanRequest } from '../../lambda/core/backup/planner';
 import { parsePolicy, resolveEffectivePolicy, type EffectivePolicy, type Policy, type PolicyInput } from '../../lambda/core/policy';
 import type {
   BackupApi,
@@ -25,11 +25,11 @@ import type {
   TableFacts,
   TableUpkeep,
 } from '../../lambda/core/ports';
-import { runInProcess, type InProcessDeps } from '../../lambda/core/in-process';
-import { dispatchRun, failedAfterRetries, finishJobResult, type RunHeader, type RunLedger } from '../../lambda/core/runs';
-import type { RunReport } from '../../lambda/core/summary';
+import { runInProcess, type InProcessDeps } from '../../lambda/core/backup/in-process';
+import { dispatchRun, failedAfterRetries, finishJobResult, type RunHeader, type RunLedger } from '../../lambda/core/backup/runs';
+import type { RunReport } from '../../lambda/core/backup/summary';
 import type { TaggedTable } from '../../lambda/core/tags';
-import { SETTINGS_SNAPSHOT_EVERY_MS, TABLE_FACTS_MAX_AGE_MS, processJob, type WorkerDeps } from '../../lambda/core/worker';
+import { SETTINGS_SNAPSHOT_EVERY_MS, TABLE_FACTS_MAX_AGE_MS, processJob, type WorkerDeps } from '../../lambda/core/backup/worker';
 import { MemoryLedger } from '../support/memory-ledger';
 
 // ---------------------------------------------------------------------------------------------

@@ -22,10 +22,10 @@ import type {
   TableFacts,
   TableState,
 } from '../../lambda/core/ports';
-import { SETTLE_AFTER_MS, pruneTable, type PruneDeps, type PruneRequest } from '../../lambda/core/prune';
-import { planSweep, type SweepDeps, type SweepRequest } from '../../lambda/core/sweep';
+import { SETTLE_AFTER_MS, pruneTable, type PruneDeps, type PruneRequest } from '../../lambda/core/retention/prune';
+import { planSweep, type SweepDeps, type SweepRequest } from '../../lambda/core/retention/sweep';
 import type { TaggedTable } from '../../lambda/core/tags';
-import { processJob, type WorkerDeps } from '../../lambda/core/worker';
+import { processJob, type WorkerDeps } from '../../lambda/core/backup/worker';
 import { MemoryLedger } from '../support/memory-ledger';
 
 // ---------------------------------------------------------------------------------------------

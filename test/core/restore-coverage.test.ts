@@ -6,7 +6,7 @@ import {
   policyRpoMinutes,
   scheduleIntervalMinutes,
   type TableFactsForCoverage,
-} from '../../lambda/core/coverage';
+} from '../../lambda/core/coverage/coverage';
 import {
   filterTags,
   gsiOverride,
@@ -18,7 +18,7 @@ import {
   settingsReport,
   type TableSettings,
   type TargetFacts,
-} from '../../lambda/core/restore';
+} from '../../lambda/core/restore/restore';
 
 const arn = (t: string) => `arn:aws:dynamodb:us-east-1:123456789012:table/${t}`;
 

@@ -8,7 +8,7 @@ import {
   type BackupRecord,
   type RetentionInput,
   type RetentionPlan,
-} from '../../lambda/core/retention';
+} from '../../lambda/core/retention/retention';
 
 /**
  * The planner against restic's `forget` semantics (restic >= 0.16.0), and the service's own rails

@@ -7,7 +7,7 @@ import {
   type BackupRecord,
   type RetentionInput,
   type RetentionPlan,
-} from '../../lambda/core/retention';
+} from '../../lambda/core/retention/retention';
 
 /**
  * Property tests of the retention planner. Each property runs NUM_RUNS generated cases

@@ -8,7 +8,7 @@ import {
   type BackupRecord,
   type RetentionInput,
   type RetentionPlan,
-} from '../../lambda/core/retention';
+} from '../../lambda/core/retention/retention';
 
 const TABLE = 'orders';
 const POLICY = 'daily';
@@ -177,7 +177,7 @@ describe('planRetention', () => {
       // Jest's sandbox copies process.env, so setting TZ in a test changes nothing. A child Node
       // process (where assigning process.env.TZ does switch the zone) runs the planner per zone.
       const script = `
-        const { planRetention } = require('./lambda/core/retention.ts');
+        const { planRetention } = require('./lambda/core/retention/retention.ts');
         const { backupName } = require('./lambda/core/naming.ts');
         const mk = (iso) => ({ arn: 'arn:' + iso, name: backupName('daily', 'schedule', new Date(iso), iso), table: 't', policy: 'daily', createdAt: new Date(iso), status: 'AVAILABLE' });
         const backups = ['2026-11-24T00:30:00Z', '2026-11-23T23:30:00Z', '2026-11-23T10:00:00Z', '2026-11-30T23:50:00Z', '2026-12-01T00:10:00Z', '2026-12-27T23:30:00Z', '2026-12-28T00:30:00Z'].map(mk);

@@ -7,8 +7,8 @@ import { RetryableError } from '../../lambda/core/errors';
 import { messageGroupId, parseJob, type BackupJob } from '../../lambda/core/jobs';
 import { PolicySchema, policyHash, type EffectivePolicy, type PolicyInput } from '../../lambda/core/policy';
 import type { BackupApi, BackupInfo, Clock, CreatedBackup, PolicySource, TableFacts } from '../../lambda/core/ports';
-import { processJob, type WorkerDeps } from '../../lambda/core/worker';
-import { runJobWithRetries } from '../../lambda/core/in-process';
+import { processJob, type WorkerDeps } from '../../lambda/core/backup/worker';
+import { runJobWithRetries } from '../../lambda/core/backup/in-process';
 import { MemoryLedger } from '../support/memory-ledger';
 
 const NOW = new Date('2026-11-24T03:00:05.000Z');

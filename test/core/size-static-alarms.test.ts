@@ -1,4 +1,4 @@
-import { staticThresholdFor, thresholdFor } from '../../lambda/core/size';
+import { staticThresholdFor, thresholdFor } from '../../lambda/core/triggers/size';
 import {
   alarmDefinition,
   desiredSizeAlarm,
@@ -8,7 +8,7 @@ import {
   sizeAlarmName,
   type ExistingAlarm,
   type SizeAlarmSpec,
-} from '../../lambda/core/size-alarms';
+} from '../../lambda/core/triggers/size-alarms';
 import { sizeConfigFromEnv } from '../../lambda/aws/size-service';
 import { SIZE_ENV } from '../../lambda/env';
 

@@ -1,5 +1,5 @@
-import type { SizeProbeReport, SizeTarget } from '../../lambda/core/size-probe';
-import { callsBetween, sizeProbeLog, sizeProbeOutput, sizeReconcileOutput } from '../../lambda/core/size-summary';
+import type { SizeProbeReport, SizeTarget } from '../../lambda/core/triggers/size-probe';
+import { callsBetween, sizeProbeLog, sizeProbeOutput, sizeReconcileOutput } from '../../lambda/core/triggers/size-summary';
 
 const ALARMS = { created: 1, updated: 2, deleted: 3, unchanged: 4, deferred: 0, kept: 5 };
 const target = (table: string, breaching: boolean): SizeTarget => ({

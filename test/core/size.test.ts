@@ -8,7 +8,7 @@ import {
   smallestThreshold,
   tablePoints,
   thresholdFor,
-} from '../../lambda/core/size';
+} from '../../lambda/core/triggers/size';
 import {
   MAX_ALARM_NAME,
   diffAlarms,
@@ -18,7 +18,7 @@ import {
   sizeAlarmSpec,
   sizeSlot,
   type ExistingAlarm,
-} from '../../lambda/core/size-alarms';
+} from '../../lambda/core/triggers/size-alarms';
 import { SizeTriggerSchema } from '../../lambda/core/policy';
 
 const PREFIX = 'ddb-backup-size-';

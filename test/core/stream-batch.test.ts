@@ -1,11 +1,11 @@
 /**
- * A batch of stream records through the stream trigger's core (lambda/core/stream-batch.ts): one
+ * A batch of stream records through the stream trigger's core (lambda/core/triggers/stream-batch.ts): one
  * count per table, the tables in parallel, and which records fail when a table's count fails.
  */
-import type { ChangeCounts, CounterSnapshot } from '../../lambda/core/changes';
+import type { ChangeCounts, CounterSnapshot } from '../../lambda/core/triggers/changes';
 import { RetryableError } from '../../lambda/core/errors';
-import { countStreamBatch, recordFailure, settleRecord, streamBatchLog, type StreamBatchCount } from '../../lambda/core/stream-batch';
-import type { ChangeCounterPort, StreamTriggerDeps, TableBatchOutcome, TablePolicySource } from '../../lambda/core/stream-trigger';
+import { countStreamBatch, recordFailure, settleRecord, streamBatchLog, type StreamBatchCount } from '../../lambda/core/triggers/stream-batch';
+import type { ChangeCounterPort, StreamTriggerDeps, TableBatchOutcome, TablePolicySource } from '../../lambda/core/triggers/stream-trigger';
 import { MemoryNotifier, MemoryQueue, MemoryRunLedger, memoryLog } from '../support/run-fakes';
 import { streamArn, streamBatch } from '../support/stream-event';
 

@@ -1,5 +1,5 @@
-import type { StreamReconcileReport } from '../../lambda/core/stream-reconcile';
-import { streamReconcileSummary } from '../../lambda/core/stream-reconcile-summary';
+import type { StreamReconcileReport } from '../../lambda/core/triggers/stream-reconcile';
+import { streamReconcileSummary } from '../../lambda/core/triggers/stream-reconcile-summary';
 
 describe('streamReconcileSummary: what the stream reconciler logs and returns', () => {
   it('counts the changes and names the tables without a stream or gone', () => {

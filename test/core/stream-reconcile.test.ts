@@ -8,7 +8,7 @@ import {
   type ExistingMapping,
   type StreamInfo,
   type StreamMappingApi,
-} from '../../lambda/core/stream-reconcile';
+} from '../../lambda/core/triggers/stream-reconcile';
 
 const eff = (name: string, input: PolicyInput): EffectivePolicy => {
   const policy = parsePolicy(input);

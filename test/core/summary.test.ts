@@ -8,7 +8,7 @@ import {
   summarySubject,
   type RunProblem,
   type RunReport,
-} from '../../lambda/core/summary';
+} from '../../lambda/core/backup/summary';
 
 const ok = (table: string): JobResult => ({
   table,

@@ -3,7 +3,7 @@ import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { plannerHandler } from '../../lambda/handlers/planner.handler';
 import { workerHandler } from '../../lambda/handlers/worker.handler';
 import { parseBackupName } from '../../lambda/core/naming';
-import { parseSummaryJson } from '../../lambda/core/summary';
+import { parseSummaryJson } from '../../lambda/core/backup/summary';
 import type { Service } from '../../lambda/aws/service';
 import { createTable, deleteTable, makeEnv, putPolicyRaw, readNotifications, uniqueName, type TestEnv } from '../support/aws';
 import { acknowledge, fakeContext, receiveAsEvent } from '../support/sqs-event';

@@ -4,7 +4,7 @@ import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import type { Service } from '../../lambda/aws/service';
 import type { SizeConfig } from '../../lambda/aws/size-service';
 import { parseBackupName } from '../../lambda/core/naming';
-import { sizeAlarmName } from '../../lambda/core/size-alarms';
+import { sizeAlarmName } from '../../lambda/core/triggers/size-alarms';
 import { plannerHandler } from '../../lambda/handlers/planner.handler';
 import { probeHandler } from '../../lambda/handlers/probe.handler';
 import { workerHandler } from '../../lambda/handlers/worker.handler';

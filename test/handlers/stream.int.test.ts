@@ -4,7 +4,7 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { ChangeCounter } from '../../lambda/aws/change-counter';
 import type { Service } from '../../lambda/aws/service';
 import { parseJob } from '../../lambda/core/jobs';
-import { pruneTable } from '../../lambda/core/prune';
+import { pruneTable } from '../../lambda/core/retention/prune';
 import { plannerHandler } from '../../lambda/handlers/planner.handler';
 import { buildStreamDeps } from '../../lambda/handlers/stream-deps';
 import { processStreamBatch } from '../../lambda/handlers/stream.handler';

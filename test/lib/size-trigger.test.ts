@@ -11,7 +11,7 @@ import { Duration } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SizeTrigger, type SizeTriggerProps } from '../../lib/size-trigger';
 import { SIZE_ENV } from '../../lambda/env';
-import { sizeAlarmName } from '../../lambda/core/size-alarms';
+import { sizeAlarmName } from '../../lambda/core/triggers/size-alarms';
 import { newApp, statementsOf } from './helpers';
 
 interface Fixture {

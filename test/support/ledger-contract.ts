@@ -1,4 +1,4 @@
-import { ClaimLostError, STALE_CLAIM_MS } from '../../lambda/core/claim';
+import { ClaimLostError, STALE_CLAIM_MS } from '../../lambda/core/backup/claim';
 import type { BackupJob } from '../../lambda/core/jobs';
 import type { ClaimRequest, LedgerPort } from '../../lambda/core/ports';
 

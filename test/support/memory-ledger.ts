@@ -1,4 +1,4 @@
-import { ClaimLostError, STALE_CLAIM_MS, cooldownReason } from '../../lambda/core/claim';
+import { ClaimLostError, STALE_CLAIM_MS, cooldownReason } from '../../lambda/core/backup/claim';
 import type { BackupJob } from '../../lambda/core/jobs';
 import type {
   BackupHold,

@@ -1,23 +1,10 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../demo/moto';
 
 /** File where the global setup leaves the moto process id for the teardown. */
 export const MOTO_STATE_FILE = join(__dirname, '..', '..', '.moto-server.json');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitUntilUp(endpoint: string, deadlineMs: number): Promise<void> {
   const until = Date.now() + deadlineMs;

@@ -1,8 +1,8 @@
 import type { BackupJob, JobResult } from '../../lambda/core/jobs';
 import type { Log } from '../../lambda/core/log';
 import type { JobSink, RunNotifier } from '../../lambda/core/ports';
-import type { RunHeader, RunLedger, RunStart } from '../../lambda/core/runs';
-import type { RunReport } from '../../lambda/core/summary';
+import type { RunHeader, RunLedger, RunStart } from '../../lambda/core/backup/runs';
+import type { RunReport } from '../../lambda/core/backup/summary';
 
 /**
  * Small in-memory fakes of the run ports, for the core tests of the Lambdas' use-cases: a run

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { POLICY_NAME_PATTERN, type Policy } from './policy';
+import { POLICY_NAME_PATTERN, type Policy } from '../policy';
 import {
   DIMENSION_POLICY,
   DIMENSION_TABLE,

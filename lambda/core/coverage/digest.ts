@@ -1,8 +1,8 @@
 import { DIGEST_FLAGS, flaggedTables, type CoverageFlag, type CoverageReport } from './coverage';
-import { errorMessage } from './errors';
-import type { Log } from './log';
-import type { Clock } from './ports';
-import { RUN_NOT_PUBLISHED } from './runs';
+import { errorMessage } from '../errors';
+import type { Log } from '../log';
+import type { Clock } from '../ports';
+import { RUN_NOT_PUBLISHED } from '../backup/runs';
 
 /**
  * The daily coverage digest: the same report as `ddb-backup status`, and one message naming the

@@ -1,6 +1,6 @@
-import { STREAM_DEFAULTS } from '../env';
-import type { Policy } from './policy';
-import { tableNameFromArn } from './tags';
+import { STREAM_DEFAULTS } from '../../env';
+import type { Policy } from '../policy';
+import { tableNameFromArn } from '../tags';
 
 /**
  * Change counting for the stream trigger (issue #5). Pure: no SDK, no clock.

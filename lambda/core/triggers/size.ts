@@ -1,4 +1,4 @@
-import type { Policy } from './policy';
+import type { Policy } from '../policy';
 
 /**
  * Size-trigger math: growth of a table since the last backup of (table, policy), and which

@@ -1,6 +1,6 @@
 import { countByTable, tableFromStreamArn, type StreamRecordLike } from './changes';
-import { errorMessage } from './errors';
-import { silentLog, type Log } from './log';
+import { errorMessage } from '../errors';
+import { silentLog, type Log } from '../log';
 import { processTableBatch, type StreamTriggerDeps, type TableBatchOutcome } from './stream-trigger';
 
 /**

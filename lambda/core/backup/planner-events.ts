@@ -1,10 +1,10 @@
-import { pruneSlot, scheduleSlot } from './jobs';
-import type { Log } from './log';
+import { pruneSlot, scheduleSlot } from '../jobs';
+import type { Log } from '../log';
 import { runIdOfRequest, type PlanRequest } from './planner';
-import type { BackupApi, Clock } from './ports';
+import type { BackupApi, Clock } from '../ports';
 import { dispatchPlan, dispatchRun, type DispatchDeps, type DispatchOutcome } from './runs';
-import { readAlarmEvent, sizeSlot } from './size-alarms';
-import { planSweep } from './sweep';
+import { readAlarmEvent, sizeSlot } from '../triggers/size-alarms';
+import { planSweep } from '../retention/sweep';
 
 /**
  * What the planner Lambda receives, and what it makes of it:

@@ -1,4 +1,4 @@
-import { STREAM_DEFAULTS } from '../env';
+import { STREAM_DEFAULTS } from '../../env';
 import {
   changesSlot,
   freezeHoursOf,
@@ -16,12 +16,12 @@ import {
   type StormWindow,
   type TableBatch,
 } from './changes';
-import { errorMessage } from './errors';
-import { silentLog, type Log } from './log';
-import type { PlanRequest } from './planner';
-import type { EffectivePolicy } from './policy';
-import type { Clock } from './ports';
-import { dispatchRun, type DispatchDeps, type DispatchOutcome } from './runs';
+import { errorMessage } from '../errors';
+import { silentLog, type Log } from '../log';
+import type { PlanRequest } from '../backup/planner';
+import type { EffectivePolicy } from '../policy';
+import type { Clock } from '../ports';
+import { dispatchRun, type DispatchDeps, type DispatchOutcome } from '../backup/runs';
 
 /**
  * The stream trigger's per-table step: resolve the table's policies, count the batch with ONE

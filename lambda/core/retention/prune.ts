@@ -1,9 +1,9 @@
-import { RetryableError, errorMessage } from './errors';
-import { parseBackupName } from './naming';
-import type { Retention } from './policy';
-import type { BackupApi, BackupInfo, Clock, LedgerBackupRecord, LedgerPort, LedgerStatus, TableState } from './ports';
+import { RetryableError, errorMessage } from '../errors';
+import { parseBackupName } from '../naming';
+import type { Retention } from '../policy';
+import type { BackupApi, BackupInfo, Clock, LedgerBackupRecord, LedgerPort, LedgerStatus, TableState } from '../ports';
 import { planRetention, type BackupRecord as RetentionBackup, type RetentionPlan } from './retention';
-import { silentLog, type Log } from './log';
+import { silentLog, type Log } from '../log';
 
 /**
  * Pruning: the retention planner's decisions carried out over the ledger, the only source of

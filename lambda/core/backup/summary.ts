@@ -1,4 +1,4 @@
-import type { JobResult } from './jobs';
+import type { JobResult } from '../jobs';
 
 /** Problems found before any job ran (planner level). */
 export interface RunProblem {

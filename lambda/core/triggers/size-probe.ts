@@ -1,11 +1,11 @@
-import { PolicyValidationError, TableNotFoundError, errorMessage } from './errors';
-import { throwIfTransient } from './planner';
-import type { Policy } from './policy';
-import type { BackupApi, Clock, LedgerPort, PolicySource, TableDiscovery } from './ports';
+import { PolicyValidationError, TableNotFoundError, errorMessage } from '../errors';
+import { throwIfTransient } from '../backup/planner';
+import type { Policy } from '../policy';
+import type { BackupApi, Clock, LedgerPort, PolicySource, TableDiscovery } from '../ports';
 import { baselineOf, breaches, growthPoints, growthSince, tablePoints, thresholdFor, type Growth, type MetricPoint, type SizeThreshold } from './size';
 import { desiredSizeAlarm, diffAlarms, sizeAlarmName, type ExistingAlarm, type SizeAlarmSpec, type StaticSizeAlarm } from './size-alarms';
-import { resolveTaggedTables } from './tags';
-import { silentLog, type Log } from './worker';
+import { resolveTaggedTables } from '../tags';
+import { silentLog, type Log } from '../log';
 
 /**
  * The size probe and the alarm reconciler. One run:

@@ -1,9 +1,9 @@
-import { PolicyUnavailableError, RetryableError, errorMessage } from './errors';
-import { runIdFor, type BackupJob, type JobResult, type JobTrigger } from './jobs';
-import type { Policy } from './policy';
-import type { Clock, PolicySource, TableDiscovery } from './ports';
+import { PolicyUnavailableError, RetryableError, errorMessage } from '../errors';
+import { runIdFor, type BackupJob, type JobResult, type JobTrigger } from '../jobs';
+import type { Policy } from '../policy';
+import type { Clock, PolicySource, TableDiscovery } from '../ports';
 import type { RunProblem } from './summary';
-import { resolveTaggedTables } from './tags';
+import { resolveTaggedTables } from '../tags';
 
 export interface PlanRequest {
   readonly policy: string;

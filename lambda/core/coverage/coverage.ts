@@ -3,7 +3,7 @@
  * CLI's `status` and the daily digest Lambda gather the facts (lambda/aws/coverage.ts) and this
  * module turns them into flags, a report and an SNS message.
  */
-import type { Policy } from './policy';
+import type { Policy } from '../policy';
 
 export const COVERAGE_FLAGS = ['UNPROTECTED', 'STALE', 'FAILING', 'NO_STREAM', 'PITR_DRIFT', 'POLICY_ERROR'] as const;
 export type CoverageFlag = (typeof COVERAGE_FLAGS)[number];

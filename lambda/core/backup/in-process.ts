@@ -1,8 +1,8 @@
-import { RetryableError, errorMessage } from './errors';
-import type { BackupJob, JobResult } from './jobs';
+import { RetryableError, errorMessage } from '../errors';
+import type { BackupJob, JobResult } from '../jobs';
 import type { Plan, PlanRequest, PlannerDeps } from './planner';
 import { planRun } from './planner';
-import type { RunNotifier } from './ports';
+import type { RunNotifier } from '../ports';
 import { hasFailures, type RunReport } from './summary';
 import { processJob, type WorkerDeps } from './worker';
 

@@ -1,4 +1,4 @@
-import { RetentionSchema, type Retention } from './policy';
+import { RetentionSchema, type Retention } from '../policy';
 
 /**
  * The retention planner: decides which of a table's backups a policy keeps and which it deletes.

@@ -1,9 +1,9 @@
 import { countsOnlyDeletes, tableFromStreamArn } from './changes';
-import { PolicyUnavailableError, RetryableError, errorMessage } from './errors';
-import { silentLog, type Log } from './log';
-import type { EffectivePolicy } from './policy';
-import type { PolicySource, TableDiscovery } from './ports';
-import { POLICY_NAME_PATTERN } from './policy';
+import { PolicyUnavailableError, RetryableError, errorMessage } from '../errors';
+import { silentLog, type Log } from '../log';
+import type { EffectivePolicy } from '../policy';
+import type { PolicySource, TableDiscovery } from '../ports';
+import { POLICY_NAME_PATTERN } from '../policy';
 
 /**
  * The event source mappings of the change trigger as desired state, and the diff against what

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { BackupServiceError } from './errors';
-import { cooldown } from './jobs';
-import type { TableState } from './ports';
+import { BackupServiceError } from '../errors';
+import { cooldown } from '../jobs';
+import type { TableState } from '../ports';
 
 /**
  * The claim protocol of a backup slot (table, policy, slot), shared by every ledger adapter:

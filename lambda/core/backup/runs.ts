@@ -1,10 +1,10 @@
-import { RetryableError, errorMessage } from './errors';
-import type { BackupJob, JobResult } from './jobs';
+import { RetryableError, errorMessage } from '../errors';
+import type { BackupJob, JobResult } from '../jobs';
 import { planRun, type Plan, type PlanRequest, type PlannerDeps } from './planner';
-import type { Clock, JobSink, RunNotifier } from './ports';
+import type { Clock, JobSink, RunNotifier } from '../ports';
 import { reportOf, shouldNotify } from './in-process';
 import type { RunProblem, RunReport } from './summary';
-import { silentLog, type Log } from './log';
+import { silentLog, type Log } from '../log';
 
 /**
  * The queued (Lambda) path: the planner records a run header, enqueues one job per table, and

@@ -1,13 +1,13 @@
 import { ClaimLostError, claimIsStale, newAttemptId } from './claim';
-import { PolicyUnavailableError, RetryableError, TableNotFoundError, errorMessage } from './errors';
-import { cooldown, type BackupJob, type JobResult } from './jobs';
-import { backupName, type Trigger } from './naming';
-import type { EffectivePolicy } from './policy';
-import type { BackupApi, ClaimRequest, Clock, CreatedBackup, LedgerPort, PolicySource, TableFacts, TableState, TableUpkeep } from './ports';
-import { pruneTable, type PruneOutcome } from './prune';
-import { silentLog, type Log } from './log';
+import { PolicyUnavailableError, RetryableError, TableNotFoundError, errorMessage } from '../errors';
+import { cooldown, type BackupJob, type JobResult } from '../jobs';
+import { backupName, type Trigger } from '../naming';
+import type { EffectivePolicy } from '../policy';
+import type { BackupApi, ClaimRequest, Clock, CreatedBackup, LedgerPort, PolicySource, TableFacts, TableState, TableUpkeep } from '../ports';
+import { pruneTable, type PruneOutcome } from '../retention/prune';
+import { silentLog, type Log } from '../log';
 
-export { silentLog, type Log } from './log';
+export { silentLog, type Log } from '../log';
 
 export interface WorkerDeps {
   readonly policies: PolicySource;

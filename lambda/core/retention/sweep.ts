@@ -1,11 +1,11 @@
-import { errorMessage } from './errors';
-import { runIdFor, type BackupJob, type JobResult } from './jobs';
-import { throwIfTransient, type Plan } from './planner';
-import type { Policy } from './policy';
-import type { BackupApi, BackupInfo, Clock, PolicySource, TableDiscovery } from './ports';
+import { errorMessage } from '../errors';
+import { runIdFor, type BackupJob, type JobResult } from '../jobs';
+import { throwIfTransient, type Plan } from '../backup/planner';
+import type { Policy } from '../policy';
+import type { BackupApi, BackupInfo, Clock, PolicySource, TableDiscovery } from '../ports';
 import { orphanedTables, pruneTable, type PruneDeps, type PruneOutcome } from './prune';
-import { mapPool, reportOf } from './in-process';
-import type { RunProblem, RunReport } from './summary';
+import { mapPool, reportOf } from '../backup/in-process';
+import type { RunProblem, RunReport } from '../backup/summary';
 
 /**
  * The prune sweep of one policy: one prune job per tagged table, carrying only the table and the

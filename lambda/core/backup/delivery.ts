@@ -1,6 +1,6 @@
-import { errorMessage } from './errors';
-import { parseJob, type BackupJob, type JobResult } from './jobs';
-import type { Log } from './log';
+import { errorMessage } from '../errors';
+import { parseJob, type BackupJob, type JobResult } from '../jobs';
+import type { Log } from '../log';
 import { failedAfterRetries, finishJobResult, type FinishDeps } from './runs';
 import { processJob, type WorkerDeps } from './worker';
 
