@@ -24,6 +24,8 @@ export interface BackupJob {
    * A job never names what to delete: the worker plans that from the ledger.
    */
   readonly kind?: 'backup' | 'prune';
+  /** Back up even inside the cooldown (`ddb-backup run --force`); a slot still gets one backup. */
+  readonly force?: boolean;
 }
 
 export type ResultStatus = 'backed-up' | 'pruned' | 'skipped' | 'failed';
@@ -84,9 +86,10 @@ export function cooldown(lastBackupAt: string | undefined, minIntervalMinutes: n
   const ageMs = now.getTime() - new Date(lastBackupAt).getTime();
   if (Number.isNaN(ageMs) || ageMs >= minIntervalMinutes * 60_000) return { due: true };
   const ageMin = Math.max(0, Math.floor(ageMs / 60_000));
+  const next = new Date(new Date(lastBackupAt).getTime() + minIntervalMinutes * 60_000).toISOString();
   return {
     due: false,
-    reason: `cooldown: last backup ${ageMin} min ago (${lastBackupAt}), minIntervalMinutes is ${minIntervalMinutes}`,
+    reason: `cooldown: last backup ${ageMin} min ago (${lastBackupAt}), minIntervalMinutes is ${minIntervalMinutes}; next backup allowed after ${next}`,
   };
 }
 
@@ -110,6 +113,6 @@ export function parseJob(body: string): BackupJob {
   if (job.kind !== undefined && job.kind !== 'backup' && job.kind !== 'prune') throw new Error(`job message has an unknown kind "${String(job.kind)}"`);
   if ((job.kind === 'prune') !== (job.trigger === 'prune')) throw new Error('job message: kind "prune" goes with trigger "prune"');
   // Only the known fields go on: nothing else in a message (a listing, a backup ARN) is ever read.
-  const { table, policy, trigger, slot, requestedAt, runId, kind } = job as BackupJob;
-  return { table, policy, trigger, slot, requestedAt, runId, ...(kind ? { kind } : {}) };
+  const { table, policy, trigger, slot, requestedAt, runId, kind, force } = job as BackupJob;
+  return { table, policy, trigger, slot, requestedAt, runId, ...(kind ? { kind } : {}), ...(force === true ? { force } : {}) };
 }

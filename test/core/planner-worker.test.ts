@@ -424,7 +424,7 @@ describe('processJob', () => {
     const result = await processJob(w.worker, job('orders'));
     // Assess
     expect(result.status).toBe('skipped');
-    expect(result.reason).toMatch(/^cooldown: last backup 10 min ago .* minIntervalMinutes is 60$/);
+    expect(result.reason).toMatch(/^cooldown: last backup 10 min ago .* minIntervalMinutes is 60; next backup allowed after \d{4}-\d\d-\d\dT[\d:.]+Z$/);
     expect(w.ledger.claimCalls).not.toHaveBeenCalled();
     expect(w.backups.createCalls.size).toBe(0);
   });

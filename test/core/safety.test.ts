@@ -171,6 +171,28 @@ describe('one backup per slot', () => {
   });
 });
 
+describe('the cooldown and --force', () => {
+  it('a skip inside the cooldown says until when; force backs up anyway, once per slot', async () => {
+    const { deps, backups, advance } = world({ minIntervalMinutes: 60, retention: { keepLast: 5 } });
+    await processJob(deps, job('manual:a', { trigger: 'manual' }));
+    advance(10 * 60_000);
+
+    const skipped = await processJob(deps, job('manual:b', { trigger: 'manual' }));
+    const forced = await processJob(deps, job('manual:c', { trigger: 'manual', force: true }));
+    const again = await processJob(deps, job('manual:c', { trigger: 'manual', force: true }));
+
+    expect(skipped).toMatchObject({ status: 'skipped', reason: expect.stringContaining(`next backup allowed after ${new Date(NOW.getTime() + 3_600_000).toISOString()}`) });
+    expect(forced.status).toBe('backed-up');
+    expect(again).toMatchObject({ status: 'skipped', reason: expect.stringContaining('duplicate') });
+    expect(backups.creates).toBe(2);
+  });
+
+  it('parseJob keeps force only when it is true', () => {
+    expect(parseJob(JSON.stringify({ ...job('s1'), force: true })).force).toBe(true);
+    expect(parseJob(JSON.stringify({ ...job('s1'), force: 'yes' }))).not.toHaveProperty('force');
+  });
+});
+
 describe('retention right after a backup', () => {
   it('keepLast 2 holds 2 backups, not 3: the new backup still CREATING counts as the newest', async () => {
     const { deps, backups, advance } = world({ retention: { keepLast: 2 } });

@@ -275,7 +275,7 @@ describe('cooldown', () => {
     // Assess
     expect(decision.due).toBe(false);
     expect(decision.due === false && decision.reason).toBe(
-      `cooldown: last backup 59 min ago (${last}), minIntervalMinutes is 60`,
+      `cooldown: last backup 59 min ago (${last}), minIntervalMinutes is 60; next backup allowed after ${new Date(new Date(last).getTime() + 3_600_000).toISOString()}`,
     );
   });
 

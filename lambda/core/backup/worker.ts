@@ -78,7 +78,9 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
   }
 
   const state = await deps.ledger.getState(job.table, job.policy);
-  const due = cooldown(state?.lastBackupAt, effective.policy.minIntervalMinutes, now);
+  // `force` (an operator's explicit ask) skips the cooldown; the slot still gets one backup.
+  const minIntervalMinutes = job.force ? 0 : effective.policy.minIntervalMinutes;
+  const due = cooldown(state?.lastBackupAt, minIntervalMinutes, now);
   if (!due.due) {
     log.info('skipped', { ...ctx, reason: due.reason });
     return skipped(job, due.reason);
@@ -91,7 +93,7 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
     now,
     attemptId,
     backupName: name,
-    minIntervalMinutes: effective.policy.minIntervalMinutes,
+    minIntervalMinutes,
   });
   if (claimed.kind === 'skip') {
     log.info('skipped', { ...ctx, reason: claimed.reason });
