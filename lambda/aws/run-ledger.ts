@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TransactWriteCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { JobResult } from '../core/jobs';
 import { NOTIFY_LEASE_MS, type RunHeader, type RunLedger, type RunNotificationClaim, type RunStart } from '../core/backup/runs';
 import { LedgerMissingError } from '../core/errors';
@@ -175,11 +175,65 @@ export class RunLedgerStore implements RunLedger {
       },
     );
     for await (const page of pages) {
-      for (const item of page.Items ?? []) {
-        const { table, policy, status, backupArn, reason } = item as JobResult;
-        out.push({ table, policy, status, ...(backupArn ? { backupArn } : {}), ...(reason ? { reason } : {}) });
-      }
+      for (const item of page.Items ?? []) out.push(resultOf(item));
     }
     return out;
   }
+
+  /**
+   * The most recent runs (headers), newest first, of one policy or all. Run items expire after
+   * RUN_TTL_DAYS; this scans the ledger for them (an operator's command, not a hot path).
+   */
+  async listRuns(opts: { policy?: string; limit: number }): Promise<(RunHeader & { finishedAt?: string })[]> {
+    const headers: RunHeader[] = [];
+    await this.call(async () => {
+      const pages = paginateScan(
+        { client: this.doc },
+        {
+          TableName: this.tableName,
+          FilterExpression: opts.policy ? 'sk = :run AND policy = :policy' : 'sk = :run',
+          ExpressionAttributeValues: { ':run': 'RUN', ...(opts.policy ? { ':policy': opts.policy } : {}) },
+        },
+      );
+      for await (const page of pages) headers.push(...((page.Items ?? []) as RunHeader[]));
+    });
+    return headers.sort((a, b) => b.startedAt.localeCompare(a.startedAt)).slice(0, opts.limit);
+  }
+
+  /** A run's results with when each was recorded (the last one ends the run). */
+  async runResultTimes(runId: string): Promise<{ results: JobResult[]; finishedAt?: string }> {
+    const results: JobResult[] = [];
+    let finishedAt: string | undefined;
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :r)',
+        ExpressionAttributeValues: { ':pk': runPk(runId), ':r': 'RESULT#' },
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        results.push(resultOf(item));
+        const at = (item as { recordedAt?: string }).recordedAt;
+        if (at && (!finishedAt || at > finishedAt)) finishedAt = at;
+      }
+    }
+    return { results, finishedAt };
+  }
+}
+
+/** A job's result as stored in its run, with its counts (deleted, deferred, vanished). */
+function resultOf(item: Record<string, unknown>): JobResult {
+  const { table, policy, status, backupArn, reason, deleted, deferred, vanished } = item as unknown as JobResult;
+  return {
+    table,
+    policy,
+    status,
+    ...(backupArn ? { backupArn } : {}),
+    ...(reason ? { reason } : {}),
+    ...(deleted !== undefined ? { deleted } : {}),
+    ...(deferred ? { deferred } : {}),
+    ...(vanished ? { vanished } : {}),
+  };
 }

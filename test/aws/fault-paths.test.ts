@@ -599,18 +599,19 @@ describe('Notifier', () => {
     await new Notifier(new SNSClient(clientConfig), TOPIC).publishRun(report);
     // Assess
     expect(snsMock).toHaveReceivedCommandWith(PublishCommand, {
-      Subject: '[ddb-backup] PARTIAL: daily (schedule) - 3000 backed up, 2 failed, 1 problem',
+      Subject: '[ddb-backup] PARTIAL: daily (schedule) - 3000 backed up, 2 failed, 1 warning',
       Message: expect.stringMatching(/^DynamoDB backup run PARTIAL\n/),
     });
     const message = publishedMessage();
     expect(Buffer.byteLength(message)).toBeLessThan(SNS_MAX_BYTES);
     expect(message).toMatch(/results left out: the message would exceed SNS's size limit/);
-    const machine = parseSummaryJson(message) as { truncated?: boolean; outcome: string; counts: Record<string, number>; results: JobResult[]; problems: unknown[] };
+    const machine = parseSummaryJson(message) as { truncated?: boolean; outcome: string; counts: Record<string, number>; results: JobResult[]; problems: unknown[]; warnings: unknown[] };
     expect(machine.truncated).toBe(true);
     expect(machine.outcome).toBe('PARTIAL');
-    expect(machine.counts).toMatchObject({ backedUp: 3000, failed: 2, problems: 1 });
+    expect(machine.counts).toMatchObject({ backedUp: 3000, failed: 2, problems: 0, warnings: 1 });
     expect(machine.results.slice(0, 2)).toEqual([failed(1), failed(2)]);
-    expect(machine.problems).toHaveLength(1);
+    expect(machine.problems).toHaveLength(0);
+    expect(machine.warnings).toHaveLength(1);
   });
 
   it('caps even the failures of a huge report, measured in bytes, with the JSON block intact', async () => {

@@ -897,14 +897,15 @@ describe('runInProcess', () => {
     expect(w.notifier.publishRun).toHaveBeenCalledTimes(1);
   });
 
-  it('publishes a run whose only trouble is an unknown policy in a tag', async () => {
+  it('reports, but does not publish, a run whose only trouble is an unknown policy in a tag (a warning, notify: failures)', async () => {
     // Prepare
     const w = world({ tables: [tagged('a', 'daily'), tagged('b', 'dialy')] });
     // Act
     const report = await runInProcess(w.inProcess, request(), { retryDelayMs: 1 });
     // Assess
     expect(report.problems).toEqual([expect.objectContaining({ kind: 'unknown-policy', table: 'b' })]);
-    expect(w.notifier.publishRun).toHaveBeenCalledTimes(1);
+    expect(w.notifier.publishRun).not.toHaveBeenCalled();
+    expect(report.notification).toBeUndefined();
   });
 
   it('publishes the problem of an invalid policy, and backs up nothing', async () => {
@@ -959,15 +960,30 @@ describe('dispatchRun', () => {
 
   it('with zero jobs and problems, the planner publishes the report itself (no run header, no queue)', async () => {
     // Prepare
-    const d = dispatchWorld({ tables: [tagged('orders', 'dialy')] });
+    const d = dispatchWorld({ tables: [tagged('orders', 'daily')] });
+    d.discovery.error = new Error('AccessDenied');
     // Act
     const outcome = await dispatchRun(d.deps, request());
     // Assess
     expect(outcome).toMatchObject({ enqueued: 0, enqueueFailures: 0, published: true });
     expect(d.notifier.publishRun).toHaveBeenCalledTimes(1);
-    expect(d.notifier.publishRun.mock.calls[0][0].problems).toEqual([expect.objectContaining({ kind: 'unknown-policy', table: 'orders' })]);
+    expect(d.notifier.publishRun.mock.calls[0][0].problems).toEqual([expect.objectContaining({ kind: 'discovery' })]);
     expect(d.runs.startRun).not.toHaveBeenCalled();
     expect(d.queue.enqueue).not.toHaveBeenCalled();
+  });
+
+  it('with zero jobs and only an unknown-policy warning, publishes nothing under notify: failures and the warning under notify: all', async () => {
+    // Prepare
+    const quiet = dispatchWorld({ tables: [tagged('orders', 'dialy')] });
+    const chatty = dispatchWorld({ policies: { daily: { ...DAILY, notify: 'all' } }, tables: [tagged('orders', 'dialy')] });
+    // Act
+    const silent = await dispatchRun(quiet.deps, request());
+    const told = await dispatchRun(chatty.deps, request());
+    // Assess
+    expect(silent).toMatchObject({ enqueued: 0, published: false });
+    expect(quiet.notifier.publishRun).not.toHaveBeenCalled();
+    expect(told).toMatchObject({ enqueued: 0, published: true });
+    expect(chatty.notifier.publishRun.mock.calls[0][0].problems).toEqual([expect.objectContaining({ kind: 'unknown-policy', table: 'orders' })]);
   });
 
   it('with an invalid policy, publishes the problem and enqueues nothing', async () => {
@@ -1208,7 +1224,8 @@ describe('run summary notification', () => {
 
   it("the planner's own publish (a plan without jobs) logs the line and fails the invocation", async () => {
     // Prepare
-    const w = world({ tables: [tagged('orders', 'dialy')] });
+    const w = world({ tables: [tagged('orders', 'daily')] });
+    w.discovery.error = new Error('AccessDenied');
     const log = capturingLog();
     w.notifier.publishRun.mockRejectedValueOnce(new Error('NotFound: Topic does not exist'));
     const deps = { policies: w.policies, discovery: w.discovery, runs: new FakeRunLedger(), queue: new FakeQueue(), notifier: w.notifier, clock, log };

@@ -41,9 +41,10 @@ interface MachineSummary {
   policy: string;
   trigger: string;
   outcome: string;
-  counts: { backedUp: number; skipped: number; failed: number; problems: number };
+  counts: { backedUp: number; skipped: number; failed: number; problems: number; warnings: number };
   results: JobResult[];
   problems: RunProblem[];
+  warnings: RunProblem[];
 }
 
 describe('countResults / outcomeOf / hasFailures', () => {
@@ -51,7 +52,8 @@ describe('countResults / outcomeOf / hasFailures', () => {
     ['OK', [ok('a'), skip('b')], []],
     ['OK', [skip('a')], []],
     ['PARTIAL', [ok('a'), fail('b')], []],
-    ['PARTIAL', [skip('a')], [{ kind: 'unknown-policy', table: 'b', message: 'tag names unknown policy "dialy"' }]],
+    ['OK', [skip('a')], [{ kind: 'unknown-policy', table: 'b', message: 'tag names unknown policy "dialy"' }]],
+    ['PARTIAL', [skip('a')], [{ kind: 'listing', message: 'ListBackups failed' }]],
     ['FAILED', [fail('a'), fail('b')], []],
     ['FAILED', [], [{ kind: 'invalid-policy', policy: 'daily', message: 'invalid policy' }]],
     ['NOTHING TO DO', [], []],
@@ -71,7 +73,19 @@ describe('countResults / outcomeOf / hasFailures', () => {
     // Act
     const counts = countResults(r);
     // Assess
-    expect(counts).toMatchObject({ backedUp: 2, skipped: 1, failed: 1, problems: 1 });
+    expect(counts).toMatchObject({ backedUp: 2, skipped: 1, failed: 1, problems: 1, warnings: 0 });
+  });
+
+  it('counts unknown-policy problems as warnings, apart from the problems', () => {
+    // Prepare
+    const r = report([ok('a')], [
+      { kind: 'unknown-policy', table: 'b', message: 'tag names unknown policy "dialy"' },
+      { kind: 'discovery', message: 'x' },
+    ]);
+    // Act
+    const counts = countResults(r);
+    // Assess
+    expect(counts).toMatchObject({ problems: 1, warnings: 1 });
   });
 });
 
@@ -79,7 +93,8 @@ describe('summarySubject', () => {
   it.each([
     ['OK', report([ok('a'), ok('b'), skip('c')]), '[ddb-backup] OK: daily (schedule) - 2 backed up, 1 skipped'],
     ['PARTIAL', report([ok('a'), fail('b')]), '[ddb-backup] PARTIAL: daily (schedule) - 1 backed up, 1 failed'],
-    ['FAILED', report([fail('a')], [{ kind: 'unknown-policy', table: 'b', message: 'm' }]), '[ddb-backup] FAILED: daily (schedule) - 0 backed up, 1 failed, 1 problem'],
+    ['FAILED', report([fail('a')], [{ kind: 'invalid-policy', policy: 'daily', message: 'm' }]), '[ddb-backup] FAILED: daily (schedule) - 0 backed up, 1 failed, 1 problem'],
+    ['FAILED', report([fail('a')], [{ kind: 'unknown-policy', table: 'b', message: 'm' }]), '[ddb-backup] FAILED: daily (schedule) - 0 backed up, 1 failed, 1 warning'],
     ['NOTHING TO DO', report([]), '[ddb-backup] NOTHING TO DO: daily (schedule) - 0 backed up'],
   ])('says %s first', (outcome, r, expected) => {
     // Prepare (the table row)
@@ -94,13 +109,15 @@ describe('summarySubject', () => {
   it('pluralises problems', () => {
     // Prepare
     const problems: RunProblem[] = [
+      { kind: 'discovery', message: 'm' },
+      { kind: 'listing', message: 'm' },
       { kind: 'unknown-policy', table: 'a', message: 'm' },
       { kind: 'unknown-policy', table: 'b', message: 'm' },
     ];
     // Act
     const subject = summarySubject(report([], problems));
     // Assess
-    expect(subject).toContain('2 problems');
+    expect(subject).toContain('2 problems, 2 warnings');
   });
 
   it('stays at most 100 ASCII characters with a long policy name, keeping the outcome', () => {
@@ -146,20 +163,21 @@ describe('summaryMessage / parseSummaryJson', () => {
     expect(lines[0]).toBe('DynamoDB backup run PARTIAL');
     expect(lines[1]).toBe('policy: daily   trigger: schedule');
     expect(lines[2]).toBe('started: 2026-11-24T03:00:01.000Z   finished: 2026-11-24T03:00:09.000Z');
-    expect(lines[3]).toMatch(/^backed up: 1 {3}skipped: 1 {3}failed: 1 {3}problems: 2\b/);
+    expect(lines[3]).toMatch(/^backed up: 1 {3}skipped: 1 {3}failed: 1 {3}problems: 1 {3}warnings: 1 {3}deleted by retention: 0$/);
   });
 
-  it('has one human section per kind of outcome, problems and failures first', () => {
+  it('has one human section per kind of outcome, problems and failures first, then warnings', () => {
     // Prepare (the report above)
     // Act
     const message = summaryMessage(r);
     // Assess
     const text = message.slice(0, message.indexOf('--- machine-readable ---'));
-    expect(text).toContain('Problems:\n  - table carts: tag names unknown policy "dialy"\n  - policy daily: retention.keepLast: too small');
+    expect(text).toContain('Problems:\n  - policy daily: retention.keepLast: too small\n\n');
     expect(text).toContain('Failed:\n  - payments [daily]: table "payments" does not exist (deleted after discovery?)');
+    expect(text).toContain('Warnings:\n  - table carts: tag names unknown policy "dialy"\n\n');
     expect(text).toContain('Skipped:\n  - users [daily]: cooldown: last backup 5 min ago');
     expect(text).toContain(`Backed up:\n  - orders [daily]: ${ok('orders').backupArn}`);
-    const order = ['Problems:', 'Failed:', 'Skipped:', 'Backed up:'].map((h) => text.indexOf(h));
+    const order = ['Problems:', 'Failed:', 'Warnings:', 'Skipped:', 'Backed up:'].map((h) => text.indexOf(h));
     expect(order).toEqual([...order].sort((a, b) => a - b));
   });
 
@@ -175,7 +193,7 @@ describe('summaryMessage / parseSummaryJson', () => {
     expect(message).toContain('Backed up:');
   });
 
-  it('ends with a JSON block that parseSummaryJson reads back with counts, results and problems', () => {
+  it('ends with a JSON block that parseSummaryJson reads back with counts, results, problems and warnings', () => {
     // Prepare (the report above)
     // Act
     const machine = parseSummaryJson(summaryMessage(r)) as MachineSummary;
@@ -188,8 +206,9 @@ describe('summaryMessage / parseSummaryJson', () => {
       outcome: 'PARTIAL',
       startedAt: r.startedAt,
       finishedAt: r.finishedAt,
-      counts: expect.objectContaining({ backedUp: 1, skipped: 1, failed: 1, problems: 2 }),
-      problems,
+      counts: expect.objectContaining({ backedUp: 1, skipped: 1, failed: 1, problems: 1, warnings: 1 }),
+      problems: [problems[1]],
+      warnings: [problems[0]],
       results,
     });
   });

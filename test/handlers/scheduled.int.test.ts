@@ -10,9 +10,10 @@ import { acknowledge, fakeContext, receiveAsEvent } from '../support/sqs-event';
 
 interface SummaryJson {
   outcome: string;
-  counts: { backedUp: number; skipped: number; failed: number; problems: number };
+  counts: { backedUp: number; skipped: number; failed: number; problems: number; warnings: number };
   results: { table: string; policy: string; status: string; backupArn?: string; reason?: string }[];
   problems: { kind: string; table?: string; message: string }[];
+  warnings: { kind: string; table?: string; message: string }[];
 }
 
 async function backupsOf(env: TestEnv, table: string) {
@@ -90,11 +91,14 @@ describe('scheduled path: schedule tick -> planner -> SQS FIFO -> worker -> ledg
     // Assess: exactly one SNS message for the run, with text and a JSON block
     const notes = await readNotifications(env, { waitForAtLeast: 1 });
     expect(notes).toHaveLength(1);
-    expect(notes[0].subject).toMatch(/^\[ddb-backup\] PARTIAL: daily \(schedule\) - 2 backed up, 1 problem$/);
-    expect(notes[0].message).toContain('DynamoDB backup run PARTIAL');
+    // An unknown policy in another table's tag is a warning: the run is OK and the warning is listed.
+    expect(notes[0].subject).toMatch(/^\[ddb-backup\] OK: daily \(schedule\) - 2 backed up, 1 warning$/);
+    expect(notes[0].message).toContain('DynamoDB backup run OK');
+    expect(notes[0].message).toContain(`Warnings:\n  - table ${multi}: tag names unknown policy "nightly"`);
     const summary = parseSummaryJson(notes[0].message) as SummaryJson;
-    expect(summary.counts).toEqual({ backedUp: 2, skipped: 0, failed: 0, problems: 1, deleted: 0, vanished: 0 });
-    expect(summary.problems).toEqual([
+    expect(summary.counts).toEqual({ backedUp: 2, skipped: 0, failed: 0, problems: 0, warnings: 1, deleted: 0, vanished: 0 });
+    expect(summary.problems).toEqual([]);
+    expect(summary.warnings).toEqual([
       expect.objectContaining({ kind: 'unknown-policy', table: multi, message: expect.stringContaining('"nightly"') }),
     ]);
   });

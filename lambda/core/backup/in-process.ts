@@ -72,7 +72,10 @@ export function reportOf(plan: Plan, results: readonly JobResult[], startedAt: D
   };
 }
 
-/** Whether a finished run is published: failures and problems always, successes per `notify`. */
+/**
+ * Whether a finished run is published: failures and problems always, successes per `notify`.
+ * Warnings (a tag naming an unknown policy) ride along in a published summary but never cause one.
+ */
 export function shouldNotify(report: RunReport, notify: 'failures' | 'all' | undefined): boolean {
   return hasFailures(report) || notify === 'all';
 }

@@ -23,7 +23,10 @@ export interface Plan {
   readonly jobs: BackupJob[];
   /** Results known before any job runs (e.g. `--table` names a table without this policy). */
   readonly results: JobResult[];
-  /** Run-level problems: invalid/unreadable policy, unknown policies in tags, discovery errors. */
+  /**
+   * Run-level problems: invalid/unreadable policy, discovery errors; and unknown policies in tags,
+   * which are warnings (see `isWarning`): reported, but neither a failure nor a reason to notify.
+   */
   readonly problems: RunProblem[];
 }
 
@@ -35,7 +38,7 @@ export interface PlannerDeps {
 
 /**
  * Resolves which tables are due under a policy: reads the policy, discovers tagged tables,
- * reports tags that name unknown policies, and emits one job per matched table.
+ * reports tags that name unknown policies (one warning per table), and emits one job per matched table.
  * A broken policy yields a problem and no jobs (never a deletion, never a silent skip).
  */
 export async function planRun(deps: PlannerDeps, req: PlanRequest): Promise<Plan> {

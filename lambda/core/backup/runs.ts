@@ -3,7 +3,7 @@ import type { BackupJob, JobResult } from '../jobs';
 import { planRun, type Plan, type PlanRequest, type PlannerDeps } from './planner';
 import type { Clock, JobSink, RunNotifier } from '../ports';
 import { reportOf, shouldNotify } from './in-process';
-import type { RunProblem, RunReport } from './summary';
+import { isWarning, type RunProblem, type RunReport } from './summary';
 import { silentLog, type Log } from '../log';
 
 /**
@@ -101,11 +101,14 @@ export async function dispatchPlan(deps: Omit<DispatchDeps, 'discovery' | 'polic
   const log = deps.log ?? silentLog;
   const req = plan.request;
   for (const p of plan.problems) {
-    log.error('run problem', { runId: plan.runId, kind: p.kind, table: p.table, policy: p.policy, problem: p.message });
+    const fields = { runId: plan.runId, kind: p.kind, table: p.table, policy: p.policy, problem: p.message };
+    if (isWarning(p)) log.warn('run warning', fields);
+    else log.error('run problem', fields);
   }
 
   if (plan.jobs.length === 0) {
-    // Nothing queued: the planner itself reports (problems and pre-known failures included).
+    // Nothing queued: the planner itself reports (problems and pre-known failures included; warnings
+    // alone are published only under `notify: all`).
     const report = reportOf(plan, [], startedAt, deps.clock.now());
     const published = shouldNotify(report, plan.policy?.notify);
     // A failed publish fails the invocation: Lambda retries it, then the trigger DLQ has it.

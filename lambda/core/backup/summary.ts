@@ -18,13 +18,30 @@ export interface RunReport {
   readonly problems: readonly RunProblem[];
 }
 
+/**
+ * Problems that are warnings: a tag naming a policy that does not exist concerns that one table,
+ * not the run. Warnings are reported (counted, listed under "Warnings") but do not make a run
+ * PARTIAL or FAILED and do not by themselves make a run worth telling `notify: failures` about.
+ */
+export function isWarning(problem: Pick<RunProblem, 'kind'>): boolean {
+  return problem.kind === 'unknown-policy';
+}
+
+/** The report's problems split into real problems and warnings. */
+export function splitProblems(problems: readonly RunProblem[]): { problems: RunProblem[]; warnings: RunProblem[] } {
+  return { problems: problems.filter((p) => !isWarning(p)), warnings: problems.filter(isWarning) };
+}
+
 export type RunOutcome = 'OK' | 'PARTIAL' | 'FAILED' | 'NOTHING TO DO';
 
 export interface RunCounts {
   readonly backedUp: number;
   readonly skipped: number;
   readonly failed: number;
+  /** Run-level problems other than warnings. */
   readonly problems: number;
+  /** Run-level warnings (tags naming unknown policies); they do not change the outcome. */
+  readonly warnings: number;
   /** Backups deleted by retention. */
   readonly deleted: number;
   /** The service's backups found deleted outside the service (no longer counted by retention). */
@@ -44,7 +61,8 @@ export function countResults(report: Pick<RunReport, 'results' | 'problems'>): R
     deleted += r.deleted ?? 0;
     vanished += r.vanished ?? 0;
   }
-  return { backedUp, skipped, failed, problems: report.problems.length, deleted, vanished };
+  const warnings = report.problems.filter(isWarning).length;
+  return { backedUp, skipped, failed, problems: report.problems.length - warnings, warnings, deleted, vanished };
 }
 
 export function outcomeOf(counts: RunCounts): RunOutcome {
@@ -56,7 +74,7 @@ export function outcomeOf(counts: RunCounts): RunOutcome {
 
 /**
  * True when the run has something to say to people who asked only for failures: a failure, a
- * problem, or a backup of the service's that someone deleted outside it.
+ * problem, or a backup of the service's that someone deleted outside it. Warnings alone are not.
  */
 export function hasFailures(report: Pick<RunReport, 'results' | 'problems'>): boolean {
   const c = countResults(report);
@@ -75,6 +93,7 @@ export function summarySubject(report: RunReport): string {
   if (c.failed) parts.push(`${c.failed} failed`);
   if (c.vanished) parts.push(`${c.vanished} vanished`);
   if (c.problems) parts.push(`${c.problems} problem${c.problems === 1 ? '' : 's'}`);
+  if (c.warnings) parts.push(`${c.warnings} warning${c.warnings === 1 ? '' : 's'}`);
   const subject = `[ddb-backup] ${outcome}: ${report.policy} (${report.trigger}) - ${parts.join(', ')}`;
   const ascii = subject.replace(/[^\x20-\x7e]/g, '?');
   return ascii.length > SUBJECT_MAX ? `${ascii.slice(0, SUBJECT_MAX - 3)}...` : ascii;
@@ -109,7 +128,14 @@ export function summaryMessage(full: RunReport, opts: SummaryOptions = {}): stri
   lines.push(`policy: ${report.policy}   trigger: ${report.trigger}`);
   lines.push(`started: ${report.startedAt}   finished: ${report.finishedAt}`);
   lines.push(
-    `backed up: ${c.backedUp}   skipped: ${c.skipped}   failed: ${c.failed}   problems: ${c.problems}   deleted by retention: ${c.deleted}`,
+    [
+      `backed up: ${c.backedUp}`,
+      `skipped: ${c.skipped}`,
+      `failed: ${c.failed}`,
+      `problems: ${c.problems}`,
+      ...(c.warnings ? [`warnings: ${c.warnings}`] : []),
+      `deleted by retention: ${c.deleted}`,
+    ].join('   '),
   );
   if (c.vanished) {
     lines.push(`vanished outside the service: ${c.vanished} backup(s) the ledger recorded no longer exist (deleted by hand or by another tool); they no longer count toward retention`);
@@ -119,14 +145,14 @@ export function summaryMessage(full: RunReport, opts: SummaryOptions = {}): stri
     lines.push('', `${title}:`);
     for (const row of rows) lines.push(`  - ${row}`);
   };
-  section(
-    'Problems',
-    report.problems.map((p) => [p.table && `table ${p.table}`, p.policy && `policy ${p.policy}`, p.message].filter(Boolean).join(': ')),
-  );
+  const split = splitProblems(report.problems);
+  const problemRow = (p: RunProblem) => [p.table && `table ${p.table}`, p.policy && `policy ${p.policy}`, p.message].filter(Boolean).join(': ');
+  section('Problems', split.problems.map(problemRow));
   section(
     'Failed',
     report.results.filter((r) => r.status === 'failed').map((r) => `${r.table} [${r.policy}]: ${r.reason ?? 'unknown error'}`),
   );
+  section('Warnings', split.warnings.map(problemRow));
   section(
     'Skipped',
     report.results.filter((r) => r.status === 'skipped').map((r) => `${r.table} [${r.policy}]: ${r.reason ?? ''}`),
@@ -154,7 +180,8 @@ export function summaryMessage(full: RunReport, opts: SummaryOptions = {}): stri
     startedAt: report.startedAt,
     finishedAt: report.finishedAt,
     counts: c,
-    problems: report.problems,
+    problems: split.problems,
+    warnings: split.warnings,
     results: report.results,
   };
   lines.push('', '--- machine-readable ---', '```json', JSON.stringify(machine, null, 2), '```');

@@ -148,6 +148,11 @@ export function humanMinutes(m: number): string {
   return `${Math.round(m / DAY)} d`;
 }
 
+/** True when reading policy `name` failed because no such policy exists (a typo in the tag). */
+function isUnknownPolicyError(name: string, error: string | undefined): boolean {
+  return error !== undefined && error.includes(`no policy named "${name}"`);
+}
+
 /** Flags one table. */
 export function assessTable(t: TableFactsForCoverage, now: Date): TableCoverage {
   const flags = new Set<CoverageFlag>();
@@ -162,7 +167,7 @@ export function assessTable(t: TableFactsForCoverage, now: Date): TableCoverage 
     const age = p.lastBackupAt ? (now.getTime() - new Date(p.lastBackupAt).getTime()) / 60_000 : undefined;
     if (!p.policy) {
       flags.add('POLICY_ERROR');
-      reasons.push(`${p.name}: ${p.error ?? 'policy unreadable'}`);
+      reasons.push(isUnknownPolicyError(p.name, p.error) ? `tag names unknown policy "${p.name}"` : `${p.name}: ${p.error ?? 'policy unreadable'}`);
       policies.push({ name: p.name, lastBackupAt: p.lastBackupAt, ageMinutes: age, error: p.error });
       continue;
     }
