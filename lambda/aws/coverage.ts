@@ -111,19 +111,27 @@ async function tableFacts(svc: Service, table: string, policyNames: readonly str
   };
 }
 
+/** The tables asked for by name (`only`) that do not exist in the account and region. */
+export interface CoverageMissing {
+  readonly missing?: readonly string[];
+}
+
 /**
  * The coverage report of every table in the account and region (ListTables, every page), with
  * its policies from the opt-in tag (GetResources). A table whose facts cannot all be read is
- * still reported, with the errors.
+ * still reported, with the errors. Tables named in `only` that do not exist are listed in
+ * `missing` (absent when there are none).
  */
-export async function collectCoverage(svc: Service, opts: CoverageOptions = {}): Promise<CoverageReport> {
+export async function collectCoverage(svc: Service, opts: CoverageOptions = {}): Promise<CoverageReport & CoverageMissing> {
   const [all, tagged] = await Promise.all([listAllTables(svc), svc.discovery.discover()]);
   const policiesOf = new Map(tagged.map((t) => [t.table, t.policies]));
   const tables = all
     .filter((t) => !opts.ignore || !matchesAny(t, opts.ignore))
     .filter((t) => !opts.only || opts.only.includes(t));
   const facts = await mapLimit(tables, opts.concurrency ?? 4, (t) => tableFacts(svc, t, policiesOf.get(t) ?? []));
-  return coverageReport(facts, svc.clock.now());
+  const existing = new Set(all);
+  const missing = [...new Set(opts.only ?? [])].filter((t) => !existing.has(t));
+  return { ...coverageReport(facts, svc.clock.now()), ...(missing.length > 0 ? { missing } : {}) };
 }
 
 /** Publishes the flagged tables as one SNS message; undefined (nothing sent) when none is flagged. */

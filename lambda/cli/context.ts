@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { CommanderError, InvalidArgumentError, type Command } from 'commander';
 import type { CallCounter } from '../aws/limits';
 import type { Service } from '../aws/service';
 import { POLICY_NAME_PATTERN } from '../core/policy';
@@ -64,4 +64,48 @@ export function tableNameArg(value: string): string {
     throw new InvalidArgumentError(`not a DynamoDB table name: "${value}"`);
   }
   return value;
+}
+
+/** `--file` → `file`, `--ledger-table` → `ledgerTable`. */
+function flagKey(flag: string): string {
+  return flag.replace(/^-+/, '').replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+/** Flags that shape the output, not the operation: never "the failing input". */
+const OUTPUT_FLAGS = new Set(['json', 'verbose']);
+
+/**
+ * What a failure was about, for the `input` of a `--json` error answer: the value an error
+ * carries as `input`, the name or value a usage error quotes, else the inputs the failing
+ * command was given (its own flags and arguments, as typed or from the environment).
+ */
+export function failureInput(err: unknown, command: Command | undefined): unknown {
+  if (err && typeof err === 'object' && 'input' in err && (err as { input?: unknown }).input !== undefined) {
+    return (err as { input: unknown }).input;
+  }
+  if (err instanceof CommanderError) {
+    const m = err.message;
+    let g: RegExpMatchArray | null;
+    if ((g = /unknown command '([^']*)'/.exec(m))) return { command: g[1] };
+    if ((g = /unknown option '([^']*)'/.exec(m))) return { option: g[1] };
+    if ((g = /option '(-[^\s',]+)[^']*' argument '([\s\S]*)' is invalid/.exec(m))) return { [flagKey(g[1])]: g[2] };
+    if ((g = /command-argument value '([\s\S]*)' is invalid for argument '([^']*)'/.exec(m))) return { [g[2]]: g[1] };
+    if ((g = /required option '(-[^\s',]+)/.exec(m))) return { option: g[1] };
+    if ((g = /option '(-[^\s',]+)[^']*' argument missing/.exec(m))) return { option: g[1] };
+    if ((g = /missing required argument '([^']*)'/.exec(m))) return { argument: g[1] };
+    if ((g = /too many arguments for '([^']*)'/.exec(m))) return { command: g[1] };
+    return null;
+  }
+  if (!command) return null;
+  const given: Record<string, unknown> = {};
+  for (const o of command.options) {
+    const key = o.attributeName();
+    const source = command.getOptionValueSource(key);
+    if (OUTPUT_FLAGS.has(key) || (source !== 'cli' && source !== 'env')) continue;
+    given[key] = command.getOptionValue(key);
+  }
+  command.registeredArguments.forEach((a, i) => {
+    if (command.processedArgs[i] !== undefined) given[a.name()] = command.processedArgs[i];
+  });
+  return Object.keys(given).length > 0 ? given : null;
 }

@@ -5,7 +5,7 @@
 import { DescribeBackupCommand } from '@aws-sdk/client-dynamodb';
 import { userInfo } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { collectCoverage } from '../aws/coverage';
+import { collectCoverage, type CoverageMissing } from '../aws/coverage';
 import { isNotFound } from '../aws/errors';
 import { ensurePitr } from '../aws/pitr';
 import { NoBackupError, TargetExistsError, findTable, sourceSettings, startRestore } from '../aws/restore';
@@ -27,7 +27,7 @@ import {
 import { tableNameFromArn } from '../core/tags';
 import { DEFAULTS } from '../env';
 import { renderTable } from './output';
-import { EXIT, policyNameArg, positiveInt, tableNameArg, type CliContext, type GlobalOpts, type RegisterCommands } from './context';
+import { EXIT, policyNameArg, positiveInt, tableNameArg, type CliContext, type CliIo, type GlobalOpts, type RegisterCommands } from './context';
 
 function isoTime(v: string): Date {
   const d = new Date(v);
@@ -86,8 +86,71 @@ function printSettings(ctx: CliContext, target: string, report: SettingsReport):
   ctx.io.out(`settings on ${target}: ${report.applied} applied, ${report.skipped} skipped, ${report.failed} failed`);
 }
 
-function progress(ctx: CliContext, table: string) {
-  return (state: string, ms: number) => ctx.io.err(`${table}: ${state} (${Math.round(ms / 1000)} s)`);
+/** Seconds between the "still waiting" lines of a long wait: DDB_BACKUP_PROGRESS_SECONDS, default 30. */
+export function progressEverySeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.DDB_BACKUP_PROGRESS_SECONDS);
+  return Number.isFinite(n) && n > 0 ? n : 30;
+}
+
+/**
+ * Runs a wait for `table` (its `onState` is called when the state changes) and reports on stderr,
+ * one plain line each: every state change, and while the state stays the same a line every
+ * `everyMs` so a long wait never looks stuck.
+ */
+export async function waitWithProgress<T>(
+  io: CliIo,
+  table: string,
+  wait: (onState: (state: string, elapsedMs: number) => void) => Promise<T>,
+  everyMs: number = progressEverySeconds() * 1000,
+): Promise<T> {
+  const started = Date.now();
+  let state = 'waiting';
+  let lastLine = started;
+  const line = (text: string) => {
+    io.err(text);
+    lastLine = Date.now();
+  };
+  const secs = (ms: number) => Math.round(ms / 1000);
+  const timer = setInterval(
+    () => {
+      if (Date.now() - lastLine >= everyMs - 5) line(`${table}: still ${state} (${secs(Date.now() - started)} s)`);
+    },
+    Math.max(10, Math.min(everyMs, 1000)),
+  );
+  try {
+    return await wait((s, ms) => {
+      state = s;
+      line(`${table}: ${s} (${secs(ms)} s)`);
+    });
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** A command refused (exit 1): the message on stderr and, with --json, `{"error": {message, input}}` on stdout. */
+function refuse(ctx: CliContext, json: boolean | undefined, message: string, input: Record<string, unknown>): void {
+  if (json) ctx.io.out(JSON.stringify({ error: { message, input } }));
+  ctx.io.err(`error: ${message}`);
+  ctx.fail(EXIT.FAILED);
+}
+
+/** What DynamoDB says when it refuses a point-in-time restore, as a refusal; undefined for any other error. */
+function pointInTimeRefusal(err: unknown, table: string): string | undefined {
+  const name = (err as { name?: unknown } | undefined)?.name;
+  if (name === 'SourceTableNotFoundException') return `refusing to restore: the source table "${table}" does not exist`;
+  if (name === 'PointInTimeRecoveryUnavailableException' || name === 'InvalidRestoreTimeException') {
+    return `refusing to restore: ${errorMessage(err).replace(/^\w+: /, '')}`;
+  }
+  return undefined;
+}
+
+/** The region the service's clients talk to. */
+async function regionOf(svc: Service): Promise<string> {
+  try {
+    return await svc.clients.dynamodb.config.region();
+  } catch {
+    return 'the configured region';
+  }
 }
 
 export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
@@ -173,8 +236,12 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
           );
         } catch (err) {
           if (err instanceof TargetExistsError || err instanceof NoBackupError || err instanceof TableNotFoundError) {
-            io.err(`error: ${err.message}`);
-            ctx.fail(EXIT.FAILED);
+            refuse(ctx, opts.json, err.message, { table: opts.table, target: opts.target });
+            return;
+          }
+          const refusal = pointInTimeRefusal(err, opts.table);
+          if (refusal) {
+            refuse(ctx, opts.json, refusal, { table: opts.table, target: opts.target });
             return;
           }
           throw err;
@@ -196,10 +263,10 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
         let report: SettingsReport | undefined;
         let status = started.tableStatus;
         if (opts.wait) {
-          const t = await waitForActive(svc.clients.dynamodb, opts.target, {
-            maxWaitMs: (opts.timeoutMinutes ?? 120) * 60_000,
-            onState: opts.json ? undefined : progress(ctx, opts.target),
-          });
+          const maxWaitMs = (opts.timeoutMinutes ?? 120) * 60_000;
+          const t = opts.json
+            ? await waitForActive(svc.clients.dynamodb, opts.target, { maxWaitMs })
+            : await waitWithProgress(io, opts.target, (onState) => waitForActive(svc.clients.dynamodb, opts.target, { maxWaitMs, onState }));
           status = t.TableStatus ?? status;
           if (settings.settings) {
             const results = await applySettings(clients, opts.target, settings.settings, {
@@ -253,22 +320,20 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
         if (opts.table === opts.from) throw new UsageError('--table and --from must differ');
         const svc = ctx.service(cmd);
         const clients = clientsFor(ctx, cmd, svc);
+        const input = { table: opts.table, from: opts.from };
         if (!(await findTable(svc.clients.dynamodb, opts.table))) {
-          io.err(`error: table "${opts.table}" does not exist`);
-          ctx.fail(EXIT.FAILED);
+          refuse(ctx, opts.json, `table "${opts.table}" does not exist`, input);
           return;
         }
         const settings = await sourceSettings(clients, ledgerIfAny(svc), opts.from);
         if (!settings.settings) {
-          io.err(`error: no settings to apply: ${settings.note ?? ''}`);
-          ctx.fail(EXIT.FAILED);
+          refuse(ctx, opts.json, `no settings to apply: ${settings.note ?? ''}`, input);
           return;
         }
         if (!opts.json && settings.note) io.err(settings.note);
-        await waitForActive(svc.clients.dynamodb, opts.table, {
-          maxWaitMs: (opts.timeoutMinutes ?? 120) * 60_000,
-          onState: opts.json ? undefined : progress(ctx, opts.table),
-        });
+        const maxWaitMs = (opts.timeoutMinutes ?? 120) * 60_000;
+        if (opts.json) await waitForActive(svc.clients.dynamodb, opts.table, { maxWaitMs });
+        else await waitWithProgress(io, opts.table, (onState) => waitForActive(svc.clients.dynamodb, opts.table, { maxWaitMs, onState }));
         const results: SettingResult[] = await applySettings(clients, opts.table, settings.settings, {
           tagKey: tagKeyOf(svc),
           keepPolicyTag: opts.keepPolicyTag,
@@ -313,14 +378,21 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
     .option('--json', 'print JSON')
     .action(async (opts: { table?: string[]; ignore?: string[]; strict?: boolean; json?: boolean }, cmd: Command) => {
       const svc = ctx.service(cmd);
-      const report: CoverageReport = await collectCoverage(svc, { only: opts.table, ignore: opts.ignore });
+      const { missing, ...report }: CoverageReport & CoverageMissing = await collectCoverage(svc, { only: opts.table, ignore: opts.ignore });
       if (opts.strict && report.tables.some((t) => t.flags.some((f) => DIGEST_FLAGS.includes(f)))) ctx.fail(EXIT.FAILED);
+      // A table asked for by name that does not exist fails the command; the others are still reported.
+      const notFound = missing?.length
+        ? { message: `no table${missing.length > 1 ? 's' : ''} named ${missing.join(', ')} in ${await regionOf(svc)}`, input: { table: missing } }
+        : undefined;
+      if (notFound) ctx.fail(EXIT.FAILED);
       if (opts.json) {
-        io.out(JSON.stringify(report));
+        io.out(JSON.stringify(notFound && report.tables.length === 0 ? { error: notFound } : { ...report, ...(notFound ? { error: notFound } : {}) }));
+        if (notFound) io.err(`error: ${notFound.message}`);
         return;
       }
       if (report.tables.length === 0) {
-        io.out('no tables');
+        if (notFound) io.err(`error: ${notFound.message}`);
+        else io.out('no tables');
         return;
       }
       io.out(
@@ -341,6 +413,7 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
       io.out(
         `${c.tables} table(s): ${c.ok} ok, ${c.UNPROTECTED} unprotected, ${c.STALE} stale, ${c.FAILING} failing, ${c.NO_STREAM} without stream, ${c.PITR_DRIFT} PITR drift, ${c.POLICY_ERROR} policy errors`,
       );
+      if (notFound) io.err(`error: ${notFound.message}`);
     });
 
   // ---- backups describe / delete ----
@@ -515,6 +588,10 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
     .option('--json', 'print JSON')
     .action(async (opts: { policy: string; dryRun?: boolean; json?: boolean }, cmd: Command) => {
       const svc = ctx.service(cmd);
+      if (!(await svc.policies.listNames()).has(opts.policy)) {
+        refuse(ctx, opts.json, `no policy named ${opts.policy} under ${svc.policies.policyPrefix} (ddb-backup policy list shows them)`, { policy: opts.policy });
+        return;
+      }
       const tables = (await svc.discovery.discover()).filter((t) => t.policies.includes(opts.policy));
       const rows: { table: string; action: string; recoveryPeriodDays?: number; before?: string; error?: string }[] = [];
       for (const t of tables) {

@@ -18,3 +18,20 @@ export function humanBytes(n: number | undefined): string {
   }
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
+
+/**
+ * Commander's errors as one line: "error: unknown command 'runs' (did you mean run?)" rather
+ * than the suggestion on a line of its own.
+ */
+export function oneLineError(text: string): string {
+  const line = text
+    .replace(/\s*\n\(Did you mean (.+)\)\s*/g, ' (did you mean $1)')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
+  return `${line}\n`;
+}
+
+/** The answer a failed command gives on stdout under `--json`. */
+export function errorAnswer(message: string, input: unknown): string {
+  return JSON.stringify({ error: { message, input: input ?? null } });
+}

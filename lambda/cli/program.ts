@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULTS, ENV } from '../env';
 import { createClients } from '../aws/clients';
@@ -15,6 +16,7 @@ import { sweepInProcess } from '../core/retention/sweep';
 import { countResults } from '../core/backup/summary';
 import {
   EXIT,
+  failureInput,
   policyNameArg,
   positiveInt,
   processIo,
@@ -24,8 +26,10 @@ import {
   type GlobalOpts,
   type RegisterCommands,
 } from './context';
-import { humanBytes, renderTable } from './output';
+import { errorAnswer, humanBytes, oneLineError, renderTable } from './output';
 import { registerOperatorCommands } from './operator';
+import { startProgress } from './progress';
+import { registerRunsCommand } from './runs';
 
 /** The ledger a dry run gets: any use of it is a bug, and says so. */
 const dryRunLedger: LedgerPort = new Proxy({} as LedgerPort, {
@@ -33,7 +37,7 @@ const dryRunLedger: LedgerPort = new Proxy({} as LedgerPort, {
 });
 
 /** The command modules (`lambda/cli/*.ts`) the program registers. */
-const extraCommands: RegisterCommands[] = [registerOperatorCommands];
+const extraCommands: RegisterCommands[] = [registerOperatorCommands, registerRunsCommand];
 
 function endpointArg(value: string): string {
   try {
@@ -42,6 +46,28 @@ function endpointArg(value: string): string {
     return value;
   } catch {
     throw new InvalidArgumentError(`not an http(s) URL: "${value}"`);
+  }
+}
+
+/** The message the CLI gives when no region is configured anywhere the SDK looks. */
+export const REGION_MISSING =
+  'no AWS region configured: pass --region <region>, set AWS_REGION (or AWS_DEFAULT_REGION), or set a region in your AWS profile';
+
+/**
+ * The region a command talks to: the flag (or AWS_REGION), AWS_DEFAULT_REGION, then whatever
+ * the SDK resolves from the shared config (the profile's region). Undefined when none is set:
+ * the SDK would fail with "Region is missing".
+ */
+async function resolveRegion(flag: string | undefined): Promise<string | undefined> {
+  const fromEnv = flag || process.env.AWS_DEFAULT_REGION;
+  if (fromEnv) return fromEnv;
+  const probe = new DynamoDBClient({});
+  try {
+    return (await probe.config.region()) || undefined;
+  } catch {
+    return undefined;
+  } finally {
+    probe.destroy();
   }
 }
 
@@ -65,11 +91,14 @@ function policyNameFromFile(file: string, name?: string): string {
  */
 export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalOpts, counter: CallCounter) => Service): Command {
   const counter = new CallCounter();
+  // Resolved before each action (see the preAction hook); undefined when no region is set anywhere.
+  let region: string | undefined;
   const service = (cmd: Command): Service => {
     const g = cmd.optsWithGlobals<GlobalOpts>();
     if (makeService) return makeService(g, counter);
+    if (!region) throw Object.assign(new Error(REGION_MISSING), { input: { region: null } });
     const env = configFromEnv();
-    const clients = createClients({ endpoint: g.endpoint, region: g.region, counter });
+    const clients = createClients({ endpoint: g.endpoint, region, counter });
     return buildService(clients, {
       ...env,
       ledgerTable: g.ledgerTable ?? env.ledgerTable,
@@ -91,8 +120,9 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
 
   const program = new Command('ddb-backup')
     .description('Policy-driven DynamoDB backups: run the planner and worker, manage policies, read the ledger.')
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(oneLineError(s)) })
     .exitOverride()
+    .option('--verbose', 'show every warning (the AWS SDK\'s Node.js version notice among them)')
     .addOption(
       new Option('--endpoint <url>', 'AWS endpoint for every service (moto, LocalStack)').env('AWS_ENDPOINT_URL').argParser(endpointArg),
     )
@@ -200,9 +230,11 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
     .option('--dry-run', 'show what would be backed up; change nothing')
     .option('--json', 'print {"results":[...]} as JSON')
     .option('--concurrency <n>', 'jobs at once', positiveInt(64))
-    .action(async (opts: { policy: string; table?: string; dryRun?: boolean; json?: boolean; concurrency?: number }, cmd: Command) => {
+    .option('--force', 'back up even inside the cooldown (minIntervalMinutes); each run is still one backup per table')
+    .action(async (opts: { policy: string; table?: string; dryRun?: boolean; json?: boolean; concurrency?: number; force?: boolean }, cmd: Command) => {
       const svc = service(cmd);
       const now = svc.clock.now();
+      let progress: ReturnType<typeof startProgress> | undefined;
       const report = await runInProcess(
         {
           policies: svc.policies,
@@ -211,7 +243,7 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
           // A dry run touches no ledger: it may run where none exists yet.
           ledger: opts.dryRun ? dryRunLedger : svc.ledger(),
           clock: svc.clock,
-          upkeep: opts.dryRun ? undefined : tableUpkeep(svc, { endpoint: cmd.optsWithGlobals<GlobalOpts>().endpoint, region: cmd.optsWithGlobals<GlobalOpts>().region }),
+          upkeep: opts.dryRun ? undefined : tableUpkeep(svc, { endpoint: cmd.optsWithGlobals<GlobalOpts>().endpoint, region: region ?? cmd.optsWithGlobals<GlobalOpts>().region }),
           // Without a topic there is nothing to publish, and nothing to report about publishing.
           notifier: svc.config.topicArn ? svc.notifier : undefined,
         },
@@ -219,9 +251,13 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
         {
           dryRun: opts.dryRun,
           concurrency: opts.concurrency,
-          onResult: opts.json ? undefined : (r) => io.err(`${r.status.padEnd(9)} ${r.table} [${r.policy}]${r.reason ? `: ${r.reason}` : ''}`),
+          force: opts.force,
+          onPlan: (jobs) => {
+            if (!opts.dryRun && jobs > 0) progress = startProgress(`backing up ${jobs} table(s) under ${opts.policy}`, jobs, (l) => io.err(l));
+          },
+          onResult: (r) => progress?.done(r.status),
         },
-      );
+      ).finally(() => progress?.stop());
       const c = countResults(report);
       // Unknown policies in other tables' tags (and a failed listing, which only makes pruning
       // fall back to the ledger) are reported; failures, an unreadable policy or a failed
@@ -313,6 +349,8 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
         ]),
       );
       if (rows.length > 0) io.out(renderTable(['table', 'backup', 'created (UTC)', 'action', 'why'], rows));
+      // A table that could not be pruned says why, in plain words (the plan above shows only tables that could).
+      for (const r of report.results) if (r.status === 'failed') io.err(`failed: ${r.table} [${r.policy}]: ${r.reason ?? 'unknown reason'}`);
       const wouldDelete = report.outcomes.reduce((n, o) => n + o.plan.delete.length, 0);
       io.out(
         opts.dryRun
@@ -327,12 +365,19 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
     .command('list')
     .description('list backups recorded in the ledger, newest first')
     .option('--table <name>', 'only this table', tableNameArg)
+    .option('--policy <name>', 'only this policy', policyNameArg)
+    .addOption(new Option('--status <status>', 'only this ledger status').choices(['CLAIMED', 'CREATING', 'AVAILABLE', 'FAILED', 'DELETED', 'VANISHED']))
+    .option('--since <when>', 'only backups created since then: an ISO time or an age such as 30d, 12h, 90m', sinceArg)
+    .option('--limit <n>', 'at most this many (the newest)', positiveInt(100000))
     .option('--json', 'print JSON')
-    .action(async (opts: { table?: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { table?: string; policy?: string; status?: string; since?: Date; limit?: number; json?: boolean }, cmd: Command) => {
       const svc = service(cmd);
-      const records = (await svc.ledger().listBackupRecords(opts.table)).sort((a, b) =>
-        (b.createdAt ?? b.claimedAt).localeCompare(a.createdAt ?? a.claimedAt),
-      );
+      const since = opts.since?.toISOString();
+      const records = (await svc.ledger().listBackupRecords(opts.table, opts.table ? opts.policy : undefined))
+        .filter((r) => (!opts.policy || r.policy === opts.policy) && (!opts.status || r.status === opts.status))
+        .filter((r) => !since || (r.createdAt ?? r.claimedAt) >= since)
+        .sort((a, b) => (b.createdAt ?? b.claimedAt).localeCompare(a.createdAt ?? a.claimedAt))
+        .slice(0, opts.limit ?? Infinity);
       if (opts.json) {
         io.out(
           JSON.stringify({
@@ -347,7 +392,7 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
       }
       io.out(
         renderTable(
-          ['table', 'policy', 'trigger', 'status', 'created (UTC)', 'size', 'items', 'hold', 'backup'],
+          ['table', 'policy', 'trigger', 'status', 'created (UTC)', 'size (at backup)', 'items (as DynamoDB reported them)', 'hold', 'backup'],
           records.map((r) => [
             r.table,
             r.policy,
@@ -355,7 +400,7 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
             r.status,
             r.createdAt ?? r.claimedAt,
             humanBytes(r.sizeBytes),
-            r.itemCount,
+            r.itemCount !== undefined ? `${r.itemCount}${r.itemCountAt ? ` at ${r.itemCountAt}` : ''}` : '',
             r.hold ? `held by ${r.hold.by}: ${r.hold.reason}` : '',
             r.backupArn ?? r.error,
           ]),
@@ -366,32 +411,88 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
   // Commands that live in their own modules.
   for (const register of extraCommands) register(program, ctx);
 
-  // Every subcommand reports to the same io and exits through the same path.
+  // Every subcommand reports to the same io, exits through the same path, refuses unknown
+  // commands and excess arguments, and names the closest command when a name is mistyped.
   const configure = (cmd: Command) => {
-    cmd.configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) }).exitOverride();
+    cmd
+      .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(oneLineError(s)) })
+      .exitOverride()
+      .showSuggestionAfterError()
+      .allowExcessArguments(false);
+    refuseUnknownCommandBeforeHelp(cmd);
     cmd.commands.forEach(configure);
   };
   configure(program);
-  (program as Command & { finalExitCode: () => number }).finalExitCode = () => exitCode;
+
+  let actionCommand: Command | undefined;
+  program.hook('preAction', async (_program, action) => {
+    actionCommand = action;
+    if (!makeService) region = await resolveRegion(action.optsWithGlobals<GlobalOpts>().region);
+  });
+
+  const state = program as ProgramState;
+  state.finalExitCode = () => exitCode;
+  state.actionCommand = () => actionCommand;
   return program;
+}
+
+type ProgramState = Command & { finalExitCode: () => number; actionCommand: () => Command | undefined };
+
+/**
+ * `ddb-backup runs --help` must fail on the unknown command, not print the parent's help: commander
+ * shows help before it looks at the command name, so the name is checked first.
+ */
+function refuseUnknownCommandBeforeHelp(cmd: Command): void {
+  const internals = cmd as unknown as { _outputHelpIfRequested(args: string[]): void; unknownCommand(): never };
+  const showHelpIfAsked = internals._outputHelpIfRequested.bind(cmd);
+  internals._outputHelpIfRequested = (args: string[]) => {
+    const first = cmd.args[0];
+    const known = (name: string) => cmd.commands.some((c) => c.name() === name || c.aliases().includes(name)) || name === 'help';
+    if (cmd.commands.length > 0 && first !== undefined && !first.startsWith('-') && !known(first)) internals.unknownCommand();
+    showHelpIfAsked(args);
+  };
+}
+
+/** `--since`: an ISO 8601 time, or an age back from now (`30d`, `12h`, `90m`). */
+export function sinceArg(value: string, now: Date = new Date()): Date {
+  const age = /^(\d+)([dhm])$/.exec(value);
+  if (age) {
+    const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[age[2] as 'd' | 'h' | 'm'];
+    return new Date(now.getTime() - Number(age[1]) * unit);
+  }
+  const t = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t.getTime())) {
+    throw new InvalidArgumentError(`not an ISO 8601 time nor an age like 30d, 12h or 90m: "${value}"`);
+  }
+  return t;
 }
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[], io: CliIo = processIo, makeService?: (opts: GlobalOpts, counter: CallCounter) => Service): Promise<number> {
-  const program = buildProgram(io, makeService);
+  const program = buildProgram(io, makeService) as ProgramState;
+  // With --json, a failure is answered on stdout too: one object with an `error` field.
+  const json = argv.includes('--json');
+  const answer = (err: unknown, message: string) => {
+    if (json) io.out(errorAnswer(message, failureInput(err, program.actionCommand())));
+  };
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return (program as Command & { finalExitCode: () => number }).finalExitCode();
+    return program.finalExitCode();
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version exit 0; usage errors were already printed on one line.
-      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      if (err.exitCode === 0) return EXIT.OK;
+      answer(err, err.code === 'commander.help' ? 'a command is required' : oneLineError(err.message).replace(/^error: /, '').trim());
+      return EXIT.USAGE;
     }
     if (err instanceof UsageError || err instanceof PolicyValidationError) {
-      io.err(`error: ${errorMessage(err).replace(/^\w+Error: /, '')}`);
+      const message = errorMessage(err).replace(/^\w+Error: /, '');
+      io.err(`error: ${message}`);
+      answer(err, message);
       return err instanceof PolicyValidationError ? EXIT.FAILED : EXIT.USAGE;
     }
     io.err(`error: ${errorMessage(err)}`);
+    answer(err, errorMessage(err));
     return EXIT.FAILED;
   }
 }

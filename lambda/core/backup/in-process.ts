@@ -15,8 +15,12 @@ export interface InProcessOptions {
   readonly retryDelayMs?: number;
   /** Plan only: no backups, no ledger writes, no notification. */
   readonly dryRun?: boolean;
+  /** Called once the plan is made, with the number of jobs, for progress output. */
+  readonly onPlan?: (jobs: number) => void;
   /** Called after each job, for progress output. */
   readonly onResult?: (result: JobResult) => void;
+  /** Back up even inside the cooldown (an operator's explicit ask); a slot still gets one backup. */
+  readonly force?: boolean;
 }
 
 export type InProcessDeps = PlannerDeps & WorkerDeps & { readonly notifier?: RunNotifier };
@@ -96,12 +100,13 @@ export type InProcessReport = RunReport & { notification?: RunNotification };
 export async function runInProcess(deps: InProcessDeps, req: PlanRequest, opts: InProcessOptions = {}): Promise<InProcessReport> {
   const startedAt = deps.clock.now();
   const plan = await planRun(deps, req);
+  opts.onPlan?.(plan.jobs.length);
   let results: JobResult[];
   if (opts.dryRun) {
     results = plan.jobs.map((j) => ({ table: j.table, policy: j.policy, status: 'skipped' as const, reason: 'dry run: would back up' }));
   } else {
     results = await mapPool(plan.jobs, opts.concurrency ?? 8, async (job) => {
-      const r = await runJobWithRetries(deps, job, opts);
+      const r = await runJobWithRetries(deps, opts.force ? { ...job, force: true } : job, opts);
       opts.onResult?.(r);
       return r;
     });
