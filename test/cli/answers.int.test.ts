@@ -83,7 +83,7 @@ describe('every command answers (spawned CLI against moto)', () => {
   it('an unknown or mistyped command exits 2 with one line naming it (and the closest command), also with --help', async () => {
     // Act
     const [typoHelp, nosuch, nested, excess, noSubcommand, help] = await Promise.all([
-      cli(undefined, ['runs', '--help']),
+      cli(undefined, ['pruen', '--help']),
       cli(undefined, ['nosuch']),
       cli(undefined, ['policy', 'valdate', '--file', 'x.json']),
       cli(undefined, ['policy', 'validate', '--file', 'x.json', 'extra']),
@@ -92,7 +92,7 @@ describe('every command answers (spawned CLI against moto)', () => {
     ]);
 
     // Assess
-    expect(typoHelp).toEqual({ code: 2, stdout: '', stderr: "error: unknown command 'runs' (did you mean run?)\n" });
+    expect(typoHelp).toEqual({ code: 2, stdout: '', stderr: "error: unknown command 'pruen' (did you mean prune?)\n" });
     expect(nosuch).toEqual({ code: 2, stdout: '', stderr: "error: unknown command 'nosuch'\n" });
     expect(nested).toEqual({ code: 2, stdout: '', stderr: "error: unknown command 'valdate' (did you mean validate?)\n" });
     expect(excess.code).toBe(2);

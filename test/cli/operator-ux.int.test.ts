@@ -64,6 +64,23 @@ describe('operator experience on moto', () => {
     expect(bad.stderr).toContain('not an ISO 8601 time nor an age like 30d');
   });
 
+  it('a stray tag naming an unknown policy is a warning: the run succeeds, status names the table and the policy', async () => {
+    const good = uniqueName('good');
+    const stray = uniqueName('stray');
+    await createTable(env, good, 'other', 1);
+    await createTable(env, stray, 'nosuchpolicy', 1);
+
+    const run = await cli(env, ['run', '--policy', 'other', '--json']);
+    const status = await cli(env, ['status', '--table', stray, '--json']);
+
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as RunJson & { problems: { kind: string; table?: string }[] };
+    expect(out.results.find((r) => r.table === good)?.status).toBe('backed-up');
+    expect(out.problems).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'unknown-policy', table: stray })]));
+    expect(status.stdout).toContain('tag names unknown policy');
+    expect(status.stdout).toContain('nosuchpolicy');
+  });
+
   it('a prune that fails for a table says which and why in plain text', async () => {
     const table = uniqueName('why');
     await createTable(env, table, 'other', 1);
