@@ -14,6 +14,7 @@ import {
 import { errorMessage } from '../core/errors';
 import { retryableOr } from './errors';
 import { describePitr } from './pitr';
+import { liveNewestFirst } from '../core/ports';
 import type { Service } from './service';
 import { findTable } from './restore';
 
@@ -87,9 +88,7 @@ async function tableFacts(svc: Service, table: string, policyNames: readonly str
         // far as the ledger knows (a backup deleted by hand is VANISHED once noticed). A backup
         // merely named like ours never counts.
         const [st, records] = await Promise.all([ledger.getState(table, name), ledger.listBackupRecords(table, name)]);
-        const newest = records
-          .filter((r) => (r.status === 'AVAILABLE' || r.status === 'CREATING') && r.backupArn && r.createdAt)
-          .sort((x, y) => y.createdAt!.localeCompare(x.createdAt!))[0];
+        const newest = liveNewestFirst(records)[0];
         facts = {
           ...facts,
           ...(newest ? { lastBackupAt: newest.createdAt } : {}),

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
+  type UpdateCommandInput,
   GetCommand,
   PutCommand,
   TransactWriteCommand,
@@ -33,6 +34,7 @@ import type { TableSettings } from '../core/restore/restore';
 
 /** A ledger backup record as stored, with its keys. */
 export type BackupRecord = LedgerBackupRecord & { readonly pk: string; readonly sk: string };
+type RecordKey = Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>;
 export type { LedgerStatus, TableState };
 
 const tablePk = (table: string) => `TABLE#${table}`;
@@ -197,6 +199,13 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
     }
   }
 
+  /** One conditional update of a backup record: true when written, false when its condition did not hold. */
+  private updateRecord(record: RecordKey, update: Omit<UpdateCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
+    return conditionHeld(() =>
+      this.call(() => this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: { pk: tablePk(record.table), sk: backupSk(record.policy, record.slot) }, ...update }))),
+    );
+  }
+
   async getBackupRecord(table: string, policy: string, slot: string): Promise<BackupRecord | undefined> {
     const out = await this.call(() => this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: tablePk(table), sk: backupSk(policy, slot) }, ConsistentRead: true }),
@@ -324,99 +333,79 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
    * false when that condition did not hold.
    */
   async setBackupStatus(
-    record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>,
+    record: RecordKey,
     status: LedgerStatus,
     deletion?: { at: string; reason: string },
     from?: readonly LedgerStatus[],
   ): Promise<boolean> {
     const fromValues = Object.fromEntries((from ?? []).map((f, i) => [`:f${i}`, f]));
-    return conditionHeld(() => this.call(() => this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: tablePk(record.table), sk: backupSk(record.policy, record.slot) },
-        // A live status drops the deletion fields a VANISHED record carried (a revived backup).
-        UpdateExpression: deletion ? 'SET #s = :s, deletedAt = :at, deleteReason = :why' : 'SET #s = :s REMOVE deletedAt, deleteReason',
-        ConditionExpression: from?.length ? `attribute_exists(pk) AND #s IN (${Object.keys(fromValues).join(', ')})` : 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: {
-          ':s': status,
-          ...fromValues,
-          ...(deletion ? { ':at': deletion.at, ':why': deletion.reason.slice(0, 1000) } : {}),
-        },
-      }),
-    )));
+    return this.updateRecord(record, {
+      // A live status drops the deletion fields a VANISHED record carried (a revived backup).
+      UpdateExpression: deletion ? 'SET #s = :s, deletedAt = :at, deleteReason = :why' : 'SET #s = :s REMOVE deletedAt, deleteReason',
+      ConditionExpression: from?.length ? `attribute_exists(pk) AND #s IN (${Object.keys(fromValues).join(', ')})` : 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: {
+        ':s': status,
+        ...fromValues,
+        ...(deletion ? { ':at': deletion.at, ':why': deletion.reason.slice(0, 1000) } : {}),
+      },
+    });
   }
 
   /**
    * Marks a live, unheld record DELETED before its backup is deleted, in one conditional write,
    * so a hold placed at any moment wins: 'held' or 'not-live' means do not delete.
    */
-  async markDeleting(record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>, deletion: { at: string; reason: string }): Promise<'marked' | 'held' | 'not-live'> {
-    const marked = await conditionHeld(() => this.call(() => this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: tablePk(record.table), sk: backupSk(record.policy, record.slot) },
-        UpdateExpression: 'SET #s = :deleted, deletedAt = :at, deleteReason = :why, deletedFrom = #s',
-        ConditionExpression: 'attribute_not_exists(#h) AND #s IN (:available, :creating)',
-        ExpressionAttributeNames: { '#s': 'status', '#h': 'hold' },
-        ExpressionAttributeValues: {
-          ':deleted': 'DELETED',
-          ':available': 'AVAILABLE',
-          ':creating': 'CREATING',
-          ':at': deletion.at,
-          ':why': deletion.reason.slice(0, 1000),
-        },
-      }),
-    )));
+  async markDeleting(record: RecordKey, deletion: { at: string; reason: string }): Promise<'marked' | 'held' | 'not-live'> {
+    const marked = await this.updateRecord(record, {
+      UpdateExpression: 'SET #s = :deleted, deletedAt = :at, deleteReason = :why, deletedFrom = #s',
+      ConditionExpression: 'attribute_not_exists(#h) AND #s IN (:available, :creating)',
+      ExpressionAttributeNames: { '#s': 'status', '#h': 'hold' },
+      ExpressionAttributeValues: {
+        ':deleted': 'DELETED',
+        ':available': 'AVAILABLE',
+        ':creating': 'CREATING',
+        ':at': deletion.at,
+        ':why': deletion.reason.slice(0, 1000),
+      },
+    });
     if (marked) return 'marked';
     const now = await this.getBackupRecord(record.table, record.policy, record.slot);
     return now?.hold ? 'held' : 'not-live';
   }
 
   /** Undoes markDeleting when the deletion did not happen (in use, throttled, failed). */
-  async unmarkDeleting(record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>): Promise<void> {
-    await conditionHeld(() => this.call(() => this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: tablePk(record.table), sk: backupSk(record.policy, record.slot) },
-        UpdateExpression: 'SET #s = deletedFrom REMOVE deletedAt, deleteReason, deletedFrom',
-        ConditionExpression: '#s = :deleted AND attribute_exists(deletedFrom)',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':deleted': 'DELETED' },
-      }),
-    )));
+  async unmarkDeleting(record: RecordKey): Promise<void> {
+    await this.updateRecord(record, {
+      UpdateExpression: 'SET #s = deletedFrom REMOVE deletedAt, deleteReason, deletedFrom',
+      ConditionExpression: '#s = :deleted AND attribute_exists(deletedFrom)',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':deleted': 'DELETED' },
+    });
   }
 
   /** Places a legal hold on a live record; false when the record is not live or already held. */
-  async placeHold(record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>, hold: BackupHold): Promise<boolean> {
-    return conditionHeld(() => this.call(() => this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: tablePk(record.table), sk: backupSk(record.policy, record.slot) },
-        UpdateExpression: 'SET #h = :hold',
-        ConditionExpression: 'attribute_not_exists(#h) AND #s IN (:available, :creating)',
-        ExpressionAttributeNames: { '#s': 'status', '#h': 'hold' },
-        ExpressionAttributeValues: { ':hold': hold, ':available': 'AVAILABLE', ':creating': 'CREATING' },
-      }),
-    )));
+  async placeHold(record: RecordKey, hold: BackupHold): Promise<boolean> {
+    return this.updateRecord(record, {
+      UpdateExpression: 'SET #h = :hold',
+      ConditionExpression: 'attribute_not_exists(#h) AND #s IN (:available, :creating)',
+      ExpressionAttributeNames: { '#s': 'status', '#h': 'hold' },
+      ExpressionAttributeValues: { ':hold': hold, ':available': 'AVAILABLE', ':creating': 'CREATING' },
+    });
   }
 
   /** Releases a hold, keeping it in the record's history with who released it and when. */
-  async releaseHold(record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>, by: string, at: Date): Promise<BackupHold | undefined> {
+  async releaseHold(record: RecordKey, by: string, at: Date): Promise<BackupHold | undefined> {
     const current = await this.getBackupRecord(record.table, record.policy, record.slot);
     const hold = current?.hold;
     if (!hold) return undefined;
     const entry = { ...hold, releasedBy: by, releasedAt: at.toISOString() };
-    const released = await conditionHeld(() => this.call(() => this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: tablePk(record.table), sk: backupSk(record.policy, record.slot) },
-        UpdateExpression: 'SET holdHistory = list_append(if_not_exists(holdHistory, :empty), :entry) REMOVE #h',
-        ConditionExpression: '#h.#at = :heldAt',
-        ExpressionAttributeNames: { '#h': 'hold', '#at': 'at' },
-        ExpressionAttributeValues: { ':empty': [], ':entry': [entry], ':heldAt': hold.at },
-      }),
-    )));
+    const released = await this.updateRecord(record, {
+      UpdateExpression: 'SET holdHistory = list_append(if_not_exists(holdHistory, :empty), :entry) REMOVE #h',
+      ConditionExpression: '#h.#at = :heldAt',
+      ExpressionAttributeNames: { '#h': 'hold', '#at': 'at' },
+      ExpressionAttributeValues: { ':empty': [], ':entry': [entry], ':heldAt': hold.at },
+    });
     return released ? hold : undefined;
   }
 

@@ -13,6 +13,7 @@ import { BackupServiceError, TableNotFoundError } from '../core/errors';
 import { gsiOverride, type IndexSnapshot, type RestoreOverrides, type RestoreSource, type TableSettings } from '../core/restore/restore';
 import type { BackupsAdapter } from './backups';
 import { isNotFound, isTableGone, isTableTaken } from './errors';
+import { liveNewestFirst } from '../core/ports';
 import type { Ledger } from './ledger';
 import { captureSettings, type SettingsClients } from './table-settings';
 
@@ -100,9 +101,7 @@ export async function chooseBackup(
   if (!deps.ledger) {
     throw new NoBackupError(`no ledger is configured, so there is no backup of the service's own for table "${table}"; pass --backup-arn to restore a given backup`);
   }
-  const records = (await deps.ledger.listBackupRecords(table))
-    .filter((r) => (r.status === 'AVAILABLE' || r.status === 'CREATING') && r.backupArn)
-    .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
+  const records = liveNewestFirst(await deps.ledger.listBackupRecords(table));
   for (const r of records) {
     if ((await deps.backups.describeBackupStatus(r.backupArn!)) === 'AVAILABLE') {
       return { backupArn: r.backupArn!, backupName: r.backupName, createdAt: r.createdAt, via: 'ledger' };

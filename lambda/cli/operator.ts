@@ -13,7 +13,7 @@ import type { Service } from '../aws/service';
 import { applySettings, captureSettings, settingsClients, waitForActive, type SettingsClients } from '../aws/table-settings';
 import { DIGEST_FLAGS, humanMinutes, type CoverageReport } from '../core/coverage/coverage';
 import { TableNotFoundError, UsageError, errorMessage } from '../core/errors';
-import type { BackupHold } from '../core/ports';
+import { isLive, liveNewestFirst, type BackupHold } from '../core/ports';
 import {
   SETTING_NAMES,
   overrideProblem,
@@ -434,7 +434,6 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
     }
   };
 
-  const LIVE = new Set(['AVAILABLE', 'CREATING']);
   const holdText = (h: BackupHold) => `held by ${h.by} since ${h.at}: ${h.reason}`;
 
   backups
@@ -502,14 +501,12 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
         // to exist by the table's listing (what restore --latest would pick).
         const [records, listing] = await Promise.all([svc.ledger().listBackupRecords(table), svc.backups.listBackups(table)]);
         const available = new Set(listing.filter((b) => b.status === 'AVAILABLE').map((b) => b.arn));
-        const newest = records
-          .filter((r) => r.backupArn && LIVE.has(r.status) && available.has(r.backupArn))
-          .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''))[0];
+        const newest = liveNewestFirst(records).find((r) => available.has(r.backupArn!));
         if (newest?.backupArn === opts.backupArn) {
           return refuse(`it is the newest AVAILABLE backup of ${table} the service made (what restore --latest uses); --force deletes it anyway`);
         }
       }
-      if (record && LIVE.has(record.status)) {
+      if (record && isLive(record)) {
         // The mark is conditional: a hold placed meanwhile wins.
         const mark = await svc.ledger().markDeleting(record, { at: svc.clock.now().toISOString(), reason: 'deleted by operator' });
         if (mark === 'held') return refuse('it was placed under a legal hold just now');
@@ -519,7 +516,7 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
       try {
         outcome = await svc.backups.deleteBackup(opts.backupArn);
       } catch (err) {
-        if (record && LIVE.has(record.status)) await svc.ledger().unmarkDeleting(record);
+        if (record && isLive(record)) await svc.ledger().unmarkDeleting(record);
         throw err;
       }
       if (opts.json) io.out(JSON.stringify({ backupArn: opts.backupArn, deleted: true, outcome, ledgerUpdated: Boolean(record) }));

@@ -77,6 +77,19 @@ export interface BackupApi {
  */
 export type LedgerStatus = 'CLAIMED' | 'CREATING' | 'AVAILABLE' | 'FAILED' | 'DELETED' | 'VANISHED';
 
+/** Ledger statuses of a backup that exists (or is being created): the only ones that count. */
+export const LIVE_STATUSES: ReadonlySet<LedgerStatus> = new Set<LedgerStatus>(['CREATING', 'AVAILABLE']);
+
+/** True for a record of a backup that exists, as far as the ledger knows. */
+export function isLive(record: Pick<LedgerBackupRecord, 'status' | 'backupArn'>): boolean {
+  return record.backupArn !== undefined && LIVE_STATUSES.has(record.status);
+}
+
+/** The live records with a creation time, newest first (what restore --latest and status read). */
+export function liveNewestFirst<R extends Pick<LedgerBackupRecord, 'status' | 'backupArn' | 'createdAt'>>(records: readonly R[]): R[] {
+  return records.filter((r) => isLive(r) && r.createdAt).sort((a, b) => b.createdAt!.localeCompare(a.createdAt!));
+}
+
 /** A legal hold: the backup is never deleted by any path until released. */
 export interface BackupHold {
   readonly reason: string;

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV } from '../../lambda/env';
 import { endpoint, makeEnv, type TestEnv } from '../support/aws';
-import { cli, type CliResult } from '../support/cli';
+import { cli, spawnCli, type CliResult } from '../support/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'ddb-backup-answers-'));
 function policyFile(name: string, body: unknown): string {
@@ -13,7 +12,6 @@ function policyFile(name: string, body: unknown): string {
   return file;
 }
 
-const BIN = join(__dirname, '..', '..', 'bin', 'ddb-backup.js');
 
 /**
  * Spawns the CLI with exactly `env` (plus PATH): no region, no warning switches, no shared
@@ -27,15 +25,7 @@ function bare(args: string[], env: Record<string, string | undefined>): Promise<
     AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-such-credentials'),
     ...env,
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return spawnCli(args, childEnv);
 }
 
 function jsonLines(stdout: string): unknown[] {

@@ -36,6 +36,11 @@ export function cli(env: TestEnv | undefined, args: string[], extraEnv: Record<s
       : {}),
     ...extraEnv,
   };
+  return spawnCli(args, childEnv);
+}
+
+/** Spawns the real `ddb-backup` with exactly this environment, collecting its output. */
+export function spawnCli(args: string[], childEnv: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

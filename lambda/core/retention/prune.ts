@@ -1,7 +1,7 @@
 import { RetryableError, errorMessage } from '../errors';
 import { parseBackupName } from '../naming';
 import type { Retention } from '../policy';
-import type { BackupApi, BackupInfo, Clock, LedgerBackupRecord, LedgerPort, LedgerStatus, TableState } from '../ports';
+import { isLive, type BackupApi, type BackupInfo, type Clock, type LedgerBackupRecord, type LedgerPort, type TableState } from '../ports';
 import { planRetention, type BackupRecord as RetentionBackup, type RetentionPlan } from './retention';
 import { silentLog, type Log } from '../log';
 
@@ -59,8 +59,6 @@ export interface PruneOutcome {
   readonly confirmed: boolean;
 }
 
-/** Ledger statuses that stand for a backup that exists (or is being created). */
-const LIVE: ReadonlySet<LedgerStatus> = new Set<LedgerStatus>(['CREATING', 'AVAILABLE']);
 
 /** CreateBackup usually answers CREATING; a record still CREATING after this long is presumed settled until a listing says. */
 export const SETTLE_AFTER_MS = 5 * 60_000;
@@ -68,21 +66,22 @@ export const SETTLE_AFTER_MS = 5 * 60_000;
 
 const timeOf = (r: LedgerBackupRecord): Date => new Date(r.createdAt ?? r.claimedAt);
 
-/** What the planner sees of the ledger's records: the live ones, with their holds. */
-function ownedBackups(records: readonly LedgerBackupRecord[], statusOf: (r: LedgerBackupRecord) => string): RetentionBackup[] {
-  return records
-    .filter((r) => r.backupArn && LIVE.has(r.status))
-    .map((r) => ({
-      arn: r.backupArn!,
-      name: r.backupName,
-      table: r.table,
-      policy: r.policy,
-      createdAt: timeOf(r),
-      status: statusOf(r),
-      ...(r.hold ? { hold: r.hold } : {}),
-    }))
-    .filter((b) => b.status !== 'GONE');
+/**
+ * What the planner sees of the ledger's records: the live ones, with their holds, each with the
+ * status `statusOf` gives it; undefined leaves the record out (its backup is gone).
+ */
+function ownedBackups(records: readonly LedgerBackupRecord[], statusOf: (r: LedgerBackupRecord) => string | undefined): RetentionBackup[] {
+  const out: RetentionBackup[] = [];
+  for (const r of records) {
+    const status = isLive(r) ? statusOf(r) : undefined;
+    if (status === undefined) continue;
+    out.push({ arn: r.backupArn!, name: r.backupName, table: r.table, policy: r.policy, createdAt: timeOf(r), status, ...(r.hold ? { hold: r.hold } : {}) });
+  }
+  return out;
 }
+
+/** The status a confirmation gives a record whose backup no longer exists. */
+const GONE = 'GONE';
 
 export interface Confirmation {
   /** What exists of each live record (by ARN): its status, or GONE. */
@@ -105,11 +104,11 @@ export function confirmAgainstListing(records: readonly LedgerBackupRecord[], li
       if (b && b.status !== 'DELETED') out.revived.push(r);
       continue;
     }
-    if (!LIVE.has(r.status)) continue;
+    if (!isLive(r)) continue;
     if (!b) {
       out.unlisted.push(r);
     } else if (b.status === 'DELETED') {
-      out.status.set(r.backupArn, 'GONE');
+      out.status.set(r.backupArn, GONE);
       out.vanished.push(r);
     } else {
       out.status.set(r.backupArn, b.status);
@@ -128,7 +127,7 @@ async function describeUnlisted(deps: PruneDeps, found: Confirmation, justCreate
     }
     const status = await deps.backups.describeBackupStatus(r.backupArn!);
     if (status === undefined || status === 'DELETED') {
-      found.status.set(r.backupArn!, 'GONE');
+      found.status.set(r.backupArn!, GONE);
       found.vanished.push(r);
     } else {
       found.status.set(r.backupArn!, status);
@@ -179,11 +178,14 @@ export async function pruneTable(deps: PruneDeps, req: PruneRequest): Promise<Pr
     for (const r of found.settled) if (await deps.ledger.setBackupStatus(r, 'AVAILABLE', undefined, ['CREATING'])) reconciled++;
     for (const r of found.revived) if (await deps.ledger.setBackupStatus(r, 'AVAILABLE', undefined, ['VANISHED'])) reconciled++;
   }
-  const confirmedPlan = plan(ownedBackups(mine, (r) => found.status.get(r.backupArn!) ?? r.status));
+  const confirmedPlan = plan(ownedBackups(mine, (r) => {
+    const seen = found.status.get(r.backupArn!);
+    return seen === GONE ? undefined : (seen ?? r.status);
+  }));
   const outcome: PruneOutcome = { ...base, plan: confirmedPlan, vanished: found.vanished.length, reconciled, confirmed: true };
   if (req.dryRun) return outcome;
 
-  const owned = new Map(mine.filter((r) => r.backupArn && LIVE.has(r.status)).map((r) => [r.backupArn!, r]));
+  const owned = new Map(mine.filter(isLive).map((r) => [r.backupArn!, r]));
   for (const d of confirmedPlan.delete) {
     // Every target is a live ledger record of this table and policy; nothing else is ever deleted.
     const rec = owned.get(d.arn);
