@@ -20,6 +20,18 @@ export const ENV = {
   POLICY_CACHE_SECONDS: 'DDB_BACKUP_POLICY_CACHE_SECONDS',
   /** Receive count at which a job is on its last attempt before the DLQ. */
   MAX_RECEIVE_COUNT: 'DDB_BACKUP_MAX_RECEIVE_COUNT',
+  /** Days a deleted, vanished or failed backup record stays in the ledger (the audit period) before TTL expires it. */
+  AUDIT_DAYS: 'DDB_BACKUP_AUDIT_DAYS',
+} as const;
+
+/**
+ * The ledger's sparse index of live records: a backup record is in it while CLAIMED, CREATING or
+ * AVAILABLE, and the (table, policy) state always, under `<table>#<policy>`; a job reads its
+ * policy's live records and state with one query, not the table's whole history.
+ */
+export const LEDGER_INDEX = {
+  NAME: 'live',
+  PARTITION_KEY: 'livePk',
 } as const;
 
 export const DEFAULTS = {
@@ -30,6 +42,8 @@ export const DEFAULTS = {
   MAX_RECEIVE_COUNT: 3,
   /** Prefix of every backup name the service creates; marks the backup as the service's own. */
   BACKUP_NAME_PREFIX: 'ddbbk',
+  /** The audit period: the evidence window of the compliance report. */
+  AUDIT_DAYS: 400,
 } as const;
 
 /** Size trigger (issue #4): the probe, the alarm reconciler and the planner's alarm path. */

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { PolicySchema } from '../lambda/core/policy';
@@ -29,6 +29,8 @@ const ConfigSchema = z
     maxReceiveCount: z.number().int().min(1).max(1000).optional(),
     /** Worker instances at once (reserved concurrency and the event source's maximum concurrency). */
     workerConcurrency: z.number().int().min(2).max(1000).optional(),
+    /** Days the ledger keeps records of deleted, vanished and failed backups (the audit period). */
+    auditDays: z.number().int().min(1).max(3650).optional(),
     /** Expression of every policy's prune sweep; validated like a policy's `schedule`. */
     pruneSchedule: PolicySchema.shape.schedule,
     /** Size-triggered backups (probe + alarms), change-triggered backups (streams), coverage digest. */
@@ -92,6 +94,7 @@ export function parseAppConfig(raw: unknown): AppConfig {
     logRetention: c.logRetentionDays as logs.RetentionDays | undefined,
     maxReceiveCount: c.maxReceiveCount,
     workerConcurrency: c.workerConcurrency,
+    auditPeriod: c.auditDays === undefined ? undefined : Duration.days(c.auditDays),
     pruneSchedule: c.pruneSchedule,
     sizeTriggers: c.sizeTriggers,
     probeSchedule: c.probeSchedule,

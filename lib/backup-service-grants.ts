@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
+import { LEDGER_INDEX } from '../lambda/env';
 import * as perms from './perms';
 import { kinesisStreamArn, kmsKeyArn, alarmArn, policyParameterArn, serviceLinkedRoleArn, tableArn } from './private/arns';
 import type { QueueSenders } from './private/queue-senders';
@@ -83,6 +84,8 @@ export class BackupServiceGrants {
       this.policyRead(grantee),
       this.notify(grantee),
       this.props.ledgerTable.grantReadWriteData(grantee),
+      // A job reads its policy's live records and state from the ledger's live index.
+      this.allow(grantee, perms.LEDGER_LIVE_INDEX_ACTIONS, [`${this.props.ledgerTable.tableArn}/index/${LEDGER_INDEX.NAME}`]),
     ]);
   }
 

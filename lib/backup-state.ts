@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { LEDGER_INDEX } from '../lambda/env';
 import * as perms from './perms';
 import { alarmArn } from './private/arns';
 
@@ -120,6 +121,23 @@ export class BackupState extends Construct {
       deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
       removalPolicy,
     });
+    // The live index (lambda/aws/ledger.ts): a job reads its policy's live records and state in
+    // one query bounded by retention, not the table's history. Declared on the CloudFormation
+    // resource, not with addGlobalSecondaryIndex: the table's grants then stay on the table
+    // alone, and the one role that queries the index (the worker's) is granted that index by
+    // name (BackupServiceGrants), never `index/*`.
+    const cfnLedger = this.ledgerTable.node.defaultChild as dynamodb.CfnTable;
+    cfnLedger.addPropertyOverride('AttributeDefinitions.2', { AttributeName: LEDGER_INDEX.PARTITION_KEY, AttributeType: 'S' });
+    cfnLedger.addPropertyOverride('GlobalSecondaryIndexes', [
+      {
+        IndexName: LEDGER_INDEX.NAME,
+        KeySchema: [
+          { AttributeName: LEDGER_INDEX.PARTITION_KEY, KeyType: 'HASH' },
+          { AttributeName: LEDGER_KEYS.SORT_KEY, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
 
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: 'DynamoDB backups',

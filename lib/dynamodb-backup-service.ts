@@ -206,6 +206,7 @@ export class DynamoDbBackupService extends Construct {
       maxReceiveCount: options.maxReceiveCount,
       logRetention: options.logRetention,
       workerConcurrency: options.workerConcurrency,
+      auditDays: options.auditDays,
       jobQueue: this.jobQueue,
       deadLetterQueue: this.triggerDeadLetterQueue,
       grants: this.grants,

@@ -185,3 +185,6 @@ export const STREAM_ENABLE_ACTIONS: readonly string[] = ['dynamodb:UpdateTable']
 
 /** CreateEventSourceMapping checks that the caller may read the stream. */
 export const MAPPING_STREAM_CHECK_ACTIONS: readonly string[] = ['dynamodb:DescribeStream', 'dynamodb:ListStreams'];
+
+/** The worker's one read of a (table, policy): its live records and state, from the ledger's live index. */
+export const LEDGER_LIVE_INDEX_ACTIONS: readonly string[] = ['dynamodb:Query'];

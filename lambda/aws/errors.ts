@@ -151,6 +151,11 @@ export function conditionFailedAt(err: unknown, i: number): boolean {
   return cancellationReasons(err)?.[i]?.Code === 'ConditionalCheckFailed';
 }
 
+/** A query of an index the table does not have (a ledger made before the live index). */
+export function isMissingIndex(err: unknown): boolean {
+  return nameOf(err) === 'ValidationException' && /specified index/i.test(errorMessage(err));
+}
+
 /** A transaction that lost a race with another writer of the same item: retry it. */
 export function isTransactionConflict(err: unknown): boolean {
   return (cancellationReasons(err) ?? []).some((r) => r.Code === 'TransactionConflict');

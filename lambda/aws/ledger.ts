@@ -1,6 +1,7 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  UpdateTableCommand,
   UpdateContinuousBackupsCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
@@ -16,9 +17,10 @@ import {
   paginateQuery,
   paginateScan,
 } from '@aws-sdk/lib-dynamodb';
+import { DEFAULTS, LEDGER_INDEX } from '../env';
 import type { BackupJob } from '../core/jobs';
-import { conditionFailedAt, conditionHeld, isConditionFailure, isNotFound } from './errors';
-import { RunLedgerStore } from './run-ledger';
+import { conditionFailedAt, conditionHeld, isConditionFailure, isMissingIndex, isNotFound } from './errors';
+import { RunLedgerStore, ttl } from './run-ledger';
 import { ClaimLostError, STALE_CLAIM_MS, cooldownReason } from '../core/backup/claim';
 import type { BackupHold, ClaimOutcome, ClaimRequest, LedgerBackupRecord, LedgerPort, LedgerStatus, RecordedBackup, TableState } from '../core/ports';
 import type { TableSettings } from '../core/restore/restore';
@@ -30,28 +32,55 @@ import type { TableSettings } from '../core/restore/restore';
  *  - run headers and per-job run results          pk=RUN#<runId>    sk=RUN | RESULT#<table>#<policy>
  *    (run tracking lives in ./run-ledger.ts, the base class)
  * The backup record doubles as the durable idempotency key: it is claimed with a conditional put.
+ *
+ * Scale: a record is in the sparse `live` index (livePk = <table>#<policy>) while CLAIMED,
+ * CREATING or AVAILABLE, and so is the state item; a job reads both with one query bounded by
+ * what retention keeps. A record leaves the index when it fails, is deleted or vanishes, and then
+ * expires (TTL `expiresAt`) after the audit period.
  */
 
 /** A ledger backup record as stored, with its keys. */
-export type BackupRecord = LedgerBackupRecord & { readonly pk: string; readonly sk: string };
+export type BackupRecord = LedgerBackupRecord & { readonly pk: string; readonly sk: string; readonly livePk?: string; readonly expiresAt?: number };
 type RecordKey = Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>;
 export type { LedgerStatus, TableState };
 
 const tablePk = (table: string) => `TABLE#${table}`;
 const backupSk = (policy: string, slot: string) => `BACKUP#${policy}#${slot}`;
 const stateSk = (policy: string) => `STATE#${policy}`;
+const liveKey = (table: string, policy: string) => `${table}#${policy}`;
+const LIVE = LEDGER_INDEX.PARTITION_KEY;
 
 /** The ledger table exists but is not a ledger (another key schema): it is left untouched. */
 export class LedgerSchemaError extends Error {
   override readonly name = 'LedgerSchemaError';
 }
 
+/** The live index: records of one (table, policy) in use, and its state. */
+const liveIndex = {
+  IndexName: LEDGER_INDEX.NAME,
+  KeySchema: [
+    { AttributeName: LIVE, KeyType: 'HASH' as const },
+    { AttributeName: 'sk', KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'ALL' as const },
+};
+
 export class Ledger extends RunLedgerStore implements LedgerPort {
+  /** Days a record out of use (failed, deleted, vanished) is kept before TTL expires it. */
+  readonly auditDays: number;
+
   constructor(
     private readonly ddb: DynamoDBClient,
     tableName: string,
+    opts: { auditDays?: number } = {},
   ) {
     super(DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } }), tableName);
+    this.auditDays = opts.auditDays ?? DEFAULTS.AUDIT_DAYS;
+  }
+
+  /** When a record that left use at `at` expires (epoch seconds, the TTL attribute). */
+  private expiry(at: string | Date): number {
+    return ttl(new Date(at), this.auditDays);
   }
 
   /**
@@ -75,6 +104,19 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
           `table "${this.tableName}" exists but is not a ledger: its key schema is ${schema || 'unknown'}, a ledger needs pk HASH (S), sk RANGE (S); it was left untouched (choose another --ledger-table)`,
         );
       }
+      if (!(existing.GlobalSecondaryIndexes ?? []).some((i) => i.IndexName === LEDGER_INDEX.NAME)) {
+        // A ledger made before the live index: add it (until it is ACTIVE, jobs read the table's history).
+        await this.ddb.send(
+          new UpdateTableCommand({
+            TableName: this.tableName,
+            AttributeDefinitions: [
+              { AttributeName: LIVE, AttributeType: 'S' },
+              { AttributeName: 'sk', AttributeType: 'S' },
+            ],
+            GlobalSecondaryIndexUpdates: [{ Create: liveIndex }],
+          }),
+        );
+      }
       return 'exists';
     }
     await this.ddb.send(
@@ -84,11 +126,13 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
         AttributeDefinitions: [
           { AttributeName: 'pk', AttributeType: 'S' },
           { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: LIVE, AttributeType: 'S' },
         ],
         KeySchema: [
           { AttributeName: 'pk', KeyType: 'HASH' },
           { AttributeName: 'sk', KeyType: 'RANGE' },
         ],
+        GlobalSecondaryIndexes: [liveIndex],
         SSESpecification: { Enabled: true },
       }),
     );
@@ -135,6 +179,7 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
       policyHash: req.policyHash,
       attemptId: req.attemptId,
       backupName: req.backupName,
+      [LIVE]: liveKey(job.table, job.policy),
     };
     const takeOver = req.takeOver !== undefined;
     const slotCondition = takeOver
@@ -165,11 +210,12 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
                   Update: {
                     TableName: this.tableName,
                     Key: { pk: tablePk(job.table), sk: stateSk(job.policy) },
-                    UpdateExpression: 'SET #t = :table, policy = :policy, claimSlot = :slot, claimAt = :now',
+                    UpdateExpression: 'SET #t = :table, policy = :policy, claimSlot = :slot, claimAt = :now, #live = :live',
                     ConditionExpression:
                       '(attribute_not_exists(lastBackupAt) OR lastBackupAt <= :cutoff) AND (attribute_not_exists(claimSlot) OR claimSlot = :slot OR claimAt < :stale)',
-                    ExpressionAttributeNames: { '#t': 'table' },
+                    ExpressionAttributeNames: { '#t': 'table', '#live': LIVE },
                     ExpressionAttributeValues: {
+                      ':live': liveKey(job.table, job.policy),
                       ':table': job.table,
                       ':policy': job.policy,
                       ':slot': job.slot,
@@ -230,10 +276,11 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
             Update: {
               TableName: this.tableName,
               Key: { pk: tablePk(job.table), sk: backupSk(job.policy, job.slot) },
-              UpdateExpression: `SET #s = :status, backupArn = :arn, backupName = :name, createdAt = :created, sizeBytes = :size${counted ? ', itemCount = :items, itemCountAt = :itemsAt' : ''} REMOVE #e`,
+              UpdateExpression: `SET #s = :status, backupArn = :arn, backupName = :name, createdAt = :created, sizeBytes = :size, #live = :live${counted ? ', itemCount = :items, itemCountAt = :itemsAt' : ''} REMOVE #e, expiresAt`,
               ConditionExpression: 'attemptId = :attempt',
-              ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
+              ExpressionAttributeNames: { '#s': 'status', '#e': 'error', '#live': LIVE },
               ExpressionAttributeValues: {
+                ':live': liveKey(job.table, job.policy),
                 ':attempt': attemptId,
                 ':status': status,
                 ':arn': backup.backupArn,
@@ -249,10 +296,11 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
               TableName: this.tableName,
               Key: { pk: tablePk(job.table), sk: stateSk(job.policy) },
               UpdateExpression:
-                'SET #t = :table, policy = :policy, lastBackupAt = :created, lastBackupArn = :arn, lastSizeBytes = :size, lastAttemptAt = :created, lastAttemptStatus = :ok' +
+                'SET #t = :table, policy = :policy, #live = :live, lastBackupAt = :created, lastBackupArn = :arn, lastSizeBytes = :size, lastAttemptAt = :created, lastAttemptStatus = :ok' +
                 (counted ? ', lastItemCount = :items, itemCountAt = :itemsAt REMOVE lastError, claimSlot, claimAt' : ' REMOVE lastError, lastItemCount, itemCountAt, claimSlot, claimAt'),
-              ExpressionAttributeNames: { '#t': 'table' },
+              ExpressionAttributeNames: { '#t': 'table', '#live': LIVE },
               ExpressionAttributeValues: {
+                ':live': liveKey(job.table, job.policy),
                 ':table': job.table,
                 ':policy': job.policy,
                 ':created': backup.createdAt,
@@ -282,9 +330,10 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
               TableName: this.tableName,
               Key: { pk: tablePk(job.table), sk: backupSk(job.policy, job.slot) },
               UpdateExpression:
-                'SET #s = :failed, #e = :error, #t = :table, policy = :policy, slot = :slot, #tr = :trigger, runId = :run, requestedAt = :req, claimedAt = if_not_exists(claimedAt, :at)',
-              ExpressionAttributeNames: { '#s': 'status', '#e': 'error', '#t': 'table', '#tr': 'trigger' },
+                'SET #s = :failed, #e = :error, #t = :table, policy = :policy, slot = :slot, #tr = :trigger, runId = :run, requestedAt = :req, claimedAt = if_not_exists(claimedAt, :at), expiresAt = :exp REMOVE #live',
+              ExpressionAttributeNames: { '#s': 'status', '#e': 'error', '#t': 'table', '#tr': 'trigger', '#live': LIVE },
               ExpressionAttributeValues: {
+                ':exp': this.expiry(now),
                 ':failed': 'FAILED',
                 ':error': error.slice(0, 2000),
                 ':table': job.table,
@@ -301,9 +350,10 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
             Update: {
               TableName: this.tableName,
               Key: { pk: tablePk(job.table), sk: stateSk(job.policy) },
-              UpdateExpression: 'SET #t = :table, policy = :policy, lastAttemptAt = :at, lastAttemptStatus = :failed, lastError = :error',
-              ExpressionAttributeNames: { '#t': 'table' },
+              UpdateExpression: 'SET #t = :table, policy = :policy, #live = :live, lastAttemptAt = :at, lastAttemptStatus = :failed, lastError = :error',
+              ExpressionAttributeNames: { '#t': 'table', '#live': LIVE },
               ExpressionAttributeValues: {
+                ':live': liveKey(job.table, job.policy),
                 ':table': job.table,
                 ':policy': job.policy,
                 ':at': at,
@@ -339,13 +389,19 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
     from?: readonly LedgerStatus[],
   ): Promise<boolean> {
     const fromValues = Object.fromEntries((from ?? []).map((f, i) => [`:f${i}`, f]));
+    // A record out of use leaves the live index and expires after the audit period; a live one
+    // (a revived backup) comes back and drops the deletion fields a VANISHED record carried.
+    const gone = status === 'DELETED' || status === 'VANISHED' || status === 'FAILED';
+    const set = gone ? 'SET #s = :s, expiresAt = :exp' : 'SET #s = :s, #live = :live';
+    const deletionSet = deletion ? ', deletedAt = :at, deleteReason = :why' : '';
+    const remove = gone ? ' REMOVE #live' : deletion ? ' REMOVE expiresAt' : ' REMOVE deletedAt, deleteReason, expiresAt';
     return this.updateRecord(record, {
-      // A live status drops the deletion fields a VANISHED record carried (a revived backup).
-      UpdateExpression: deletion ? 'SET #s = :s, deletedAt = :at, deleteReason = :why' : 'SET #s = :s REMOVE deletedAt, deleteReason',
+      UpdateExpression: `${set}${deletionSet}${remove}`,
       ConditionExpression: from?.length ? `attribute_exists(pk) AND #s IN (${Object.keys(fromValues).join(', ')})` : 'attribute_exists(pk)',
-      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeNames: { '#s': 'status', '#live': LIVE },
       ExpressionAttributeValues: {
         ':s': status,
+        ...(gone ? { ':exp': this.expiry(deletion?.at ?? new Date()) } : { ':live': liveKey(record.table, record.policy) }),
         ...fromValues,
         ...(deletion ? { ':at': deletion.at, ':why': deletion.reason.slice(0, 1000) } : {}),
       },
@@ -358,10 +414,11 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
    */
   async markDeleting(record: RecordKey, deletion: { at: string; reason: string }): Promise<'marked' | 'held' | 'not-live'> {
     const marked = await this.updateRecord(record, {
-      UpdateExpression: 'SET #s = :deleted, deletedAt = :at, deleteReason = :why, deletedFrom = #s',
+      UpdateExpression: 'SET #s = :deleted, deletedAt = :at, deleteReason = :why, deletedFrom = #s, expiresAt = :exp REMOVE #live',
       ConditionExpression: 'attribute_not_exists(#h) AND #s IN (:available, :creating)',
-      ExpressionAttributeNames: { '#s': 'status', '#h': 'hold' },
+      ExpressionAttributeNames: { '#s': 'status', '#h': 'hold', '#live': LIVE },
       ExpressionAttributeValues: {
+        ':exp': this.expiry(deletion.at),
         ':deleted': 'DELETED',
         ':available': 'AVAILABLE',
         ':creating': 'CREATING',
@@ -377,10 +434,10 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
   /** Undoes markDeleting when the deletion did not happen (in use, throttled, failed). */
   async unmarkDeleting(record: RecordKey): Promise<void> {
     await this.updateRecord(record, {
-      UpdateExpression: 'SET #s = deletedFrom REMOVE deletedAt, deleteReason, deletedFrom',
+      UpdateExpression: 'SET #s = deletedFrom, #live = :live REMOVE deletedAt, deleteReason, deletedFrom, expiresAt',
       ConditionExpression: '#s = :deleted AND attribute_exists(deletedFrom)',
-      ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':deleted': 'DELETED' },
+      ExpressionAttributeNames: { '#s': 'status', '#live': LIVE },
+      ExpressionAttributeValues: { ':deleted': 'DELETED', ':live': liveKey(record.table, record.policy) },
     });
   }
 
@@ -414,6 +471,30 @@ export class Ledger extends RunLedgerStore implements LedgerPort {
       new GetCommand({ TableName: this.tableName, Key: { pk: tablePk(table), sk: stateSk(policy) }, ConsistentRead: true }),
     ));
     return out.Item as TableState | undefined;
+  }
+
+  /**
+   * The state and live records of (table, policy) from the live index, every page; a ledger
+   * without the index (made before it, or while it builds) answers from the table itself.
+   */
+  async readLive(table: string, policy: string): Promise<{ state?: TableState; records: BackupRecord[] }> {
+    const items: Record<string, unknown>[] = [];
+    try {
+      await this.call(async () => {
+        const pages = paginateQuery(
+          { client: this.doc },
+          { TableName: this.tableName, IndexName: LEDGER_INDEX.NAME, KeyConditionExpression: '#live = :live', ExpressionAttributeNames: { '#live': LIVE }, ExpressionAttributeValues: { ':live': liveKey(table, policy) } },
+        );
+        for await (const page of pages) items.push(...(page.Items ?? []));
+      });
+    } catch (err) {
+      if (!isMissingIndex(err)) throw err;
+      const [state, records] = await Promise.all([this.getState(table, policy), this.listBackupRecords(table, policy)]);
+      return { state, records: records.filter((r) => r.status === 'CLAIMED' || r.status === 'CREATING' || r.status === 'AVAILABLE') };
+    }
+    const state = items.find((i) => i.sk === stateSk(policy)) as unknown as TableState | undefined;
+    const records = items.filter((i) => typeof i.sk === 'string' && i.sk.startsWith('BACKUP#')) as unknown as BackupRecord[];
+    return { state, records };
   }
 
   /**

@@ -18,6 +18,8 @@ export interface ServiceConfig {
   readonly tablePrefix: string;
   readonly cacheSeconds: number;
   readonly maxReceiveCount: number;
+  /** Days records out of use stay in the ledger (the audit period). */
+  readonly auditDays?: number;
 }
 
 /** A whole number from a setting, or the fallback when unset; anything else is an error naming it. */
@@ -38,6 +40,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
     tablePrefix: env[ENV.TABLE_OVERRIDE_PREFIX] || DEFAULTS.TABLE_OVERRIDE_PREFIX,
     cacheSeconds: intFrom(env[ENV.POLICY_CACHE_SECONDS], DEFAULTS.POLICY_CACHE_SECONDS, ENV.POLICY_CACHE_SECONDS),
     maxReceiveCount: intFrom(env[ENV.MAX_RECEIVE_COUNT], DEFAULTS.MAX_RECEIVE_COUNT, ENV.MAX_RECEIVE_COUNT),
+    auditDays: intFrom(env[ENV.AUDIT_DAYS], DEFAULTS.AUDIT_DAYS, ENV.AUDIT_DAYS),
   };
 }
 
@@ -84,7 +87,7 @@ export function buildService(clients: Clients, config: ServiceConfig, clock: Clo
   );
   const backups = once(() => new BackupsAdapter(clients.dynamodb));
   const notifier = once(() => new Notifier(clients.sns, config.topicArn));
-  const ledger = once(() => new Ledger(clients.dynamodb, required(config.ledgerTable, `ledger table (${ENV.LEDGER_TABLE} or --ledger-table)`)));
+  const ledger = once(() => new Ledger(clients.dynamodb, required(config.ledgerTable, `ledger table (${ENV.LEDGER_TABLE} or --ledger-table)`), { auditDays: config.auditDays }));
   const queue = once(() => new JobQueue(clients.sqs, required(config.jobQueueUrl, `job queue URL (${ENV.JOB_QUEUE_URL})`)));
   return {
     config,

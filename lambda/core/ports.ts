@@ -203,6 +203,12 @@ export interface LedgerPort {
   recordBackup(job: BackupJob, backup: RecordedBackup, attemptId: string): Promise<void>;
   recordFailure(job: BackupJob, error: string, now: Date): Promise<void>;
   getState(table: string, policy: string): Promise<TableState | undefined>;
+  /**
+   * The (table, policy) state and that policy's live records (CLAIMED, CREATING, AVAILABLE), in
+   * one read bounded by what retention keeps, not by the table's history. Eventually consistent:
+   * a record may lag its last write, so the caller adds what it just wrote itself.
+   */
+  readLive?(table: string, policy: string): Promise<{ state?: TableState; records: LedgerBackupRecord[] }>;
   /** Notes on the (table, policy) state that PITR was checked against the policy with this hash. */
   markPitrChecked?(table: string, policy: string, policyHash: string, at: Date): Promise<void>;
   /** The backup records of a table, of one policy or (without it) of all; every page. */

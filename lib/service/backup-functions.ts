@@ -37,6 +37,15 @@ export interface BackupFunctionsOptions {
    * @default 10 (DEFAULT_WORKER_CONCURRENCY)
    */
   readonly workerConcurrency?: number;
+
+  /**
+   * How long the ledger keeps a record that left use (a deleted, vanished or failed backup)
+   * before DynamoDB's TTL expires it: the audit period, and the evidence window of the report.
+   * Whole days, 1 to 3650.
+   *
+   * @default Duration.days(400)
+   */
+  readonly auditPeriod?: Duration;
 }
 
 export interface ServiceEnvironmentProps {
@@ -52,6 +61,12 @@ export interface ServiceEnvironmentProps {
    * @default - no MAX_RECEIVE_COUNT variable (a function that consumes no job queue)
    */
   readonly maxReceiveCount?: number;
+  /**
+   * Days the ledger keeps records out of use.
+   *
+   * @default - no AUDIT_DAYS variable (the functions' default, 400 days)
+   */
+  readonly auditDays?: number;
 }
 
 /** The environment every function of the service gets (lambda/env.ts). */
@@ -63,14 +78,18 @@ export function serviceEnvironment(props: ServiceEnvironmentProps): Record<strin
     [ENV.POLICY_PREFIX]: DEFAULTS.POLICY_PREFIX,
     [ENV.TABLE_OVERRIDE_PREFIX]: DEFAULTS.TABLE_OVERRIDE_PREFIX,
     ...(props.maxReceiveCount === undefined ? {} : { [ENV.MAX_RECEIVE_COUNT]: String(props.maxReceiveCount) }),
+    ...(props.auditDays === undefined ? {} : { [ENV.AUDIT_DAYS]: String(props.auditDays) }),
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
   };
 }
 
 export interface BackupFunctionsProps
-  extends Required<BackupFunctionsOptions>,
+  extends Omit<Required<BackupFunctionsOptions>, 'auditPeriod' | 'workerConcurrency'>,
     Required<LogRetentionProps>,
-    Required<ServiceEnvironmentProps> {
+    Required<Omit<ServiceEnvironmentProps, 'auditDays'>> {
+  /** Days the ledger keeps records out of use (from `auditPeriod`). */
+  readonly auditDays: number;
+  readonly workerConcurrency: number;
   /** The job queue: the planner sends to it, the worker consumes it. */
   readonly jobQueue: sqs.IQueue;
   /** Dead-letter queue of failed asynchronous planner runs (the trigger DLQ). */

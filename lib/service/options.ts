@@ -69,6 +69,8 @@ export interface ResolvedOptions {
   readonly tagKey: string;
   readonly maxReceiveCount: number;
   readonly workerConcurrency: number;
+  /** `auditPeriod` in whole days. */
+  readonly auditDays: number;
   readonly logRetention: logs.RetentionDays;
   readonly pruneSchedule: string;
   readonly probeSchedule: string;
@@ -91,6 +93,7 @@ export function resolveOptions(props: DynamoDbBackupServiceProps, errors: string
     tagKey,
     maxReceiveCount,
     workerConcurrency,
+    auditDays: resolveInteger('auditPeriod (days)', props.auditPeriod?.toDays(), DEFAULTS.AUDIT_DAYS, 1, 3650, errors),
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     pruneSchedule: resolveSchedule('pruneSchedule', props.pruneSchedule, DEFAULT_PRUNE_SCHEDULE, errors),
     probeSchedule: resolveSchedule('probeSchedule', props.probeSchedule, DEFAULT_PROBE_SCHEDULE, errors),

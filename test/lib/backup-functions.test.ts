@@ -32,6 +32,7 @@ function build(workerConcurrency = DEFAULT_WORKER_CONCURRENCY) {
     ledgerTable,
     topic,
     tagKey: 'team:backup',
+    auditDays: 400,
     maxReceiveCount: 4,
     logRetention: logs.RetentionDays.ONE_WEEK,
     workerConcurrency,

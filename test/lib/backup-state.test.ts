@@ -55,6 +55,18 @@ describe('BackupState', () => {
         AttributeDefinitions: [
           { AttributeName: 'pk', AttributeType: 'S' },
           { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: 'livePk', AttributeType: 'S' },
+        ],
+        // The live index: a job's one read of its policy's live records and state.
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'live',
+            KeySchema: [
+              { AttributeName: 'livePk', KeyType: 'HASH' },
+              { AttributeName: 'sk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
         ],
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -27,6 +27,7 @@ describe('props', () => {
       logRetention: logs.RetentionDays.ONE_WEEK,
       maxReceiveCount: 3,
       workerConcurrency: 10,
+      auditPeriod: Duration.days(400),
       pruneSchedule: 'rate(1 day)',
       sizeTriggers: true,
       probeSchedule: 'rate(1 hour)',

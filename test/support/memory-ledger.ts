@@ -168,6 +168,15 @@ export class MemoryLedger implements LedgerPort {
     return s ? { ...s } : undefined;
   }
 
+  async readLive(table: string, policy: string): Promise<{ state?: TableState; records: LedgerBackupRecord[] }> {
+    this.reads++;
+    const s = this.states.get(`${table}|${policy}`);
+    const records = this.list(table)
+      .filter((r) => r.policy === policy && (r.status === 'CLAIMED' || r.status === 'CREATING' || r.status === 'AVAILABLE'))
+      .map(({ deletedFrom: _d, ...r }) => ({ ...r }));
+    return { state: s ? { ...s } : undefined, records };
+  }
+
   async listBackupRecords(table: string, policy?: string): Promise<LedgerBackupRecord[]> {
     this.reads++;
     return this.list(table)

@@ -3,7 +3,7 @@ import { PolicyUnavailableError, RetryableError, TableNotFoundError, errorMessag
 import { cooldown, type BackupJob, type JobResult } from '../jobs';
 import { backupName, type Trigger } from '../naming';
 import type { EffectivePolicy } from '../policy';
-import type { BackupApi, ClaimRequest, Clock, CreatedBackup, LedgerPort, PolicySource, TableFacts, TableState, TableUpkeep } from '../ports';
+import type { BackupApi, ClaimRequest, Clock, CreatedBackup, LedgerBackupRecord, LedgerPort, PolicySource, TableFacts, TableState, TableUpkeep } from '../ports';
 import { pruneTable, type PruneOutcome } from '../retention/prune';
 import { silentLog, type Log } from '../log';
 
@@ -77,7 +77,9 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
     return pruneResult(job, outcome);
   }
 
-  const state = await deps.ledger.getState(job.table, job.policy);
+  // One read for the state and the policy's live records (the prune plans from them below).
+  const live = deps.ledger.readLive ? await deps.ledger.readLive(job.table, job.policy) : undefined;
+  const state = live ? live.state : await deps.ledger.getState(job.table, job.policy);
   // `force` (an operator's explicit ask) skips the cooldown; the slot still gets one backup.
   const minIntervalMinutes = job.force ? 0 : effective.policy.minIntervalMinutes;
   const due = cooldown(state?.lastBackupAt, minIntervalMinutes, now);
@@ -141,7 +143,8 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
     try {
       // The state just moved on: the latest attempt succeeded. Passing it saves a ledger read.
       const current = { ...state, table: job.table, policy: job.policy, lastAttemptStatus: 'succeeded' as const, lastAttemptAt: created.createdAt };
-      const outcome = await pruneTable(deps, { table: job.table, policy: job.policy, retention: effective.policy.retention, state: current, justCreated: created.backupArn });
+      const records = live && [...live.records.filter((r) => r.slot !== job.slot), createdRecord(job, created, claimed.attemptId, now)];
+      const outcome = await pruneTable(deps, { table: job.table, policy: job.policy, retention: effective.policy.retention, state: current, justCreated: created.backupArn, records });
       const note = pruneNote(outcome);
       return { ...backedUp, deleted: outcome.deleted.length, ...pruneCounts(outcome), ...(note ? { reason: note } : {}) };
     } catch (err) {
@@ -266,8 +269,9 @@ async function upkeepAfterBackup(
       log.warn(`${name} after backup failed`, { table: job.table, policy: job.policy, error: errorMessage(err) });
     }
   };
-  // The backup covers every change counted so far: later ones count toward the next.
-  await step('change baseline', upkeep.markChangesBaseline && (() => upkeep.markChangesBaseline!(job.table, now)));
+  // The backup covers every change counted so far: later ones count toward the next. Only a
+  // policy with a change trigger has a counter to reset (a write saved for every other backup).
+  if (effective.policy.changes) await step('change baseline', upkeep.markChangesBaseline && (() => upkeep.markChangesBaseline!(job.table, now)));
   // PITR is checked once a day, and at once when the policy changed (a new hash); the mark is
   // written only after a check succeeded, so a failed one is tried again at the next backup.
   // A steady-state backup spends no DescribeContinuousBackups.
@@ -279,6 +283,24 @@ async function upkeepAfterBackup(
       await deps.ledger.markPitrChecked?.(job.table, job.policy, effective.hash, now);
     });
   }
+}
+
+/** The ledger record this job just wrote, as the live read before the claim could not show it. */
+function createdRecord(job: BackupJob, created: CreatedBackup, attemptId: string, now: Date): LedgerBackupRecord {
+  return {
+    table: job.table,
+    policy: job.policy,
+    slot: job.slot,
+    trigger: job.trigger,
+    runId: job.runId,
+    requestedAt: job.requestedAt,
+    status: created.status === 'AVAILABLE' ? 'AVAILABLE' : 'CREATING',
+    claimedAt: now.toISOString(),
+    attemptId,
+    backupArn: created.backupArn,
+    backupName: created.backupName,
+    createdAt: created.createdAt,
+  };
 }
 
 const positive = (n: number | undefined): number | undefined => (n !== undefined && n > 0 ? n : undefined);

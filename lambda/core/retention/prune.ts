@@ -41,6 +41,13 @@ export interface PruneRequest {
   readonly state?: TableState;
   /** The backup this job just created: CreateBackup answered for it, so it needs no DescribeBackup when a listing lags it. */
   readonly justCreated?: string;
+  /**
+   * The policy's live records when the caller already read them (the worker's one live-index
+   * read, with the record it just wrote): the plan starts from them, and the table's full
+   * history is read only when a deletion must be confirmed (it holds the VANISHED records a
+   * listing may revive).
+   */
+  readonly records?: readonly LedgerBackupRecord[];
 }
 
 export interface PruneOutcome {
@@ -141,10 +148,11 @@ export async function pruneTable(deps: PruneDeps, req: PruneRequest): Promise<Pr
   const log = deps.log ?? silentLog;
   const now = deps.clock.now();
   const [records, state] = await Promise.all([
-    deps.ledger.listBackupRecords(req.table, req.policy),
+    req.records ?? deps.ledger.listBackupRecords(req.table, req.policy),
     req.state ? Promise.resolve(req.state) : deps.ledger.getState(req.table, req.policy),
   ]);
-  const mine = records.filter((r) => r.table === req.table && r.policy === req.policy);
+  const own = (list: readonly LedgerBackupRecord[]) => list.filter((r) => r.table === req.table && r.policy === req.policy);
+  let mine = own(records);
   const plan = (backups: RetentionBackup[]) =>
     planRetention({
       table: req.table,
@@ -164,7 +172,9 @@ export async function pruneTable(deps: PruneDeps, req: PruneRequest): Promise<Pr
   const base = { table: req.table, policy: req.policy, deleted: [] as string[], deferred: [], failed: [], vanished: 0, reconciled: 0 };
   if (presumed.delete.length === 0) return { ...base, plan: presumed, confirmed: false };
 
-  // Something would go: confirm what exists first.
+  // Something would go: confirm what exists first, against the whole history (the caller's
+  // fresher records win over what the read shows).
+  if (req.records) mine = own(overlay(await deps.ledger.listBackupRecords(req.table, req.policy), req.records));
   const listing = (await deps.backups.listBackups(req.table)).filter((b) => b.table === req.table);
   const found = confirmAgainstListing(mine, listing);
   await describeUnlisted(deps, found, req.justCreated);
@@ -222,6 +232,12 @@ export async function pruneTable(deps: PruneDeps, req: PruneRequest): Promise<Pr
     }
   }
   return outcome;
+}
+
+/** `base` with each record of `fresher` in place of the one of its slot (or added). */
+function overlay(base: readonly LedgerBackupRecord[], fresher: readonly LedgerBackupRecord[]): LedgerBackupRecord[] {
+  const bySlot = new Map(fresher.map((r) => [r.slot, r]));
+  return [...base.filter((r) => !bySlot.has(r.slot)), ...fresher];
 }
 
 /** Tables with the policy's backups, by the listing; those not tagged with it are orphans. */
