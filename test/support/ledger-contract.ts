@@ -137,5 +137,30 @@ export function ledgerContract(name: string, world: () => Promise<ContractWorld>
       expect(revived.deleteReason).toBeUndefined();
       expect((await ledger.listBackupRecords(table)).map((r) => r.policy).sort()).toEqual(['daily', 'daily2']);
     });
+
+    it('reads the state and only the live records of one policy in one read; a record out of use leaves it, and comes back when revived', async () => {
+      // Prepare: s1 (deleted), s2 (vanished then revived), s3 (failed), s4 (claimed), s5 of another policy
+      const { ledger, table } = await world();
+      for (const slot of ['s1', 's2']) {
+        const job = jobOf(table, slot);
+        await ledger.claim(job, req(`${slot}aaaaaaaaaaaa`, T0));
+        await ledger.recordBackup(job, { ...backupOf(table, slot, T0), status: 'AVAILABLE' }, `${slot}aaaaaaaaaaaa`);
+      }
+      await ledger.claim(jobOf(table, 's3'), req('s3aaaaaaaaaaaa', T0));
+      await ledger.recordFailure(jobOf(table, 's3'), 'boom', T0);
+      await ledger.claim(jobOf(table, 's4'), req('s4aaaaaaaaaaaa', T0));
+      await ledger.claim(jobOf(table, 's5', 'daily2'), req('s5aaaaaaaaaaaa', T0));
+      await ledger.markDeleting({ table, policy: 'daily', slot: 's1' }, { at: T0.toISOString(), reason: 'pruned' });
+      await ledger.setBackupStatus({ table, policy: 'daily', slot: 's2' }, 'VANISHED', { at: T0.toISOString(), reason: 'gone' }, ['AVAILABLE']);
+      // Act
+      const before = await ledger.readLive!(table, 'daily');
+      await ledger.setBackupStatus({ table, policy: 'daily', slot: 's2' }, 'AVAILABLE', undefined, ['VANISHED']);
+      await ledger.unmarkDeleting({ table, policy: 'daily', slot: 's1' });
+      const after = await ledger.readLive!(table, 'daily');
+      // Assess
+      expect(before.records.map((r) => r.slot).sort()).toEqual(['s4']);
+      expect(before.state).toMatchObject({ table, policy: 'daily', lastAttemptStatus: 'failed' });
+      expect(after.records.map((r) => [r.slot, r.status]).sort()).toEqual([['s1', 'AVAILABLE'], ['s2', 'AVAILABLE'], ['s4', 'CLAIMED']]);
+    });
   });
 }
