@@ -10,6 +10,10 @@ export const ENV = {
   TOPIC_ARN: 'DDB_BACKUP_TOPIC_ARN',
   /** URL of the SQS FIFO job queue (planner -> worker). */
   JOB_QUEUE_URL: 'DDB_BACKUP_JOB_QUEUE_URL',
+  /** URL of the SQS plan queue (planner -> planner: the next tag pages of a fanned-out run). */
+  PLAN_QUEUE_URL: 'DDB_BACKUP_PLAN_QUEUE_URL',
+  /** Tag pages (of 100 tables) one planner invocation plans before it hands the rest to the plan queue. */
+  PAGES_PER_INVOCATION: 'DDB_BACKUP_PAGES_PER_INVOCATION',
   /** Tag key that opts a table in. */
   TAG_KEY: 'DDB_BACKUP_TAG_KEY',
   /** SSM path prefix of named policies. */

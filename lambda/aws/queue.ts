@@ -1,4 +1,5 @@
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { PageSink, PlanPage } from '../core/backup/fanout';
 import { errorMessage } from '../core/errors';
 import { dedupeId, messageGroupId, type BackupJob } from '../core/jobs';
 import type { JobSink } from '../core/ports';
@@ -37,6 +38,18 @@ export class JobQueue implements JobSink {
       }
     }
     return failures;
+  }
+}
+
+/** The plan queue (SQS standard): the planner sends itself the next page of a fanned-out run. */
+export class PlanQueue implements PageSink {
+  constructor(
+    private readonly sqs: SQSClient,
+    readonly queueUrl: string,
+  ) {}
+
+  async sendPage(next: PlanPage): Promise<void> {
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(next) }));
   }
 }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { TransactWriteCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { JobResult } from '../core/jobs';
-import { NOTIFY_LEASE_MS, type RunHeader, type RunLedger, type RunNotificationClaim, type RunStart } from '../core/backup/runs';
+import type { RunProblem } from '../core/backup/summary';
+import { NOTIFY_LEASE_MS, type RunHeader, type PagedRunLedger, type RunNotificationClaim, type RunStart } from '../core/backup/runs';
 import { LedgerMissingError } from '../core/errors';
 import { conditionHeld, isNotFound, isTransactionConflict, withRetryable } from './errors';
 
@@ -24,7 +25,7 @@ export function ttl(now: Date, days: number): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export class RunLedgerStore implements RunLedger {
+export class RunLedgerStore implements PagedRunLedger {
   constructor(
     protected readonly doc: DynamoDBDocumentClient,
     readonly tableName: string,
@@ -54,6 +55,43 @@ export class RunLedgerStore implements RunLedger {
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     )));
+  }
+
+  /**
+   * One page of a fanned-out run, once: its count on the header and its problems in an item of
+   * its own (a run of 100,000 tables may report more than one item can hold), in one transaction.
+   */
+  async addRunPage(runId: string, page: { index: number; expected: number; problems: readonly RunProblem[]; last: boolean }): Promise<boolean> {
+    const now = new Date();
+    const problems = page.problems.length
+      ? [{ Put: { TableName: this.tableName, Item: { pk: runPk(runId), sk: `PAGE#${String(page.index).padStart(6, '0')}`, problems: [...page.problems], expiresAt: ttl(now, RUN_TTL_DAYS) } } }]
+      : [];
+    return conditionHeld(() => this.call(() => this.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: { pk: runPk(runId), sk: 'RUN' },
+              UpdateExpression: `ADD expected :n, pagesPlanned :page${page.last ? ' REMOVE planning' : ''}`,
+              ConditionExpression: 'attribute_exists(pk) AND NOT contains(pagesPlanned, :index)',
+              ExpressionAttributeValues: { ':n': page.expected, ':page': new Set([String(page.index)]), ':index': String(page.index) },
+            },
+          },
+          ...problems,
+        ],
+      }),
+    )));
+  }
+
+  async listRunProblems(runId: string): Promise<RunProblem[]> {
+    const out: RunProblem[] = [];
+    const pages = paginateQuery(
+      { client: this.doc },
+      { TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': runPk(runId), ':p': 'PAGE#' } },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) out.push(...((item.problems ?? []) as RunProblem[]));
+    return out;
   }
 
   /**
@@ -110,7 +148,7 @@ export class RunLedgerStore implements RunLedger {
    */
   async claimRunNotification(runId: string, now: Date): Promise<RunNotificationClaim> {
     const header = await this.getRun(runId);
-    if (!header || header.completed < header.expected || header.notifiedAt) return { status: 'not-due' };
+    if (!header || header.planning || header.completed < header.expected || header.notifiedAt) return { status: 'not-due' };
     const leaseFrom = new Date(now.getTime() - NOTIFY_LEASE_MS).toISOString();
     if (header.notifyClaimedAt && header.notifyClaimedAt > leaseFrom) return { status: 'held', since: header.notifyClaimedAt };
     const claimId = randomUUID();
@@ -120,7 +158,7 @@ export class RunLedgerStore implements RunLedger {
         Key: { pk: runPk(runId), sk: 'RUN' },
         UpdateExpression: 'SET notifyClaimedAt = :now, notifyClaimId = :claim',
         ConditionExpression:
-          'attribute_exists(pk) AND #completed >= #expected AND attribute_not_exists(notifiedAt) ' +
+          'attribute_exists(pk) AND #completed >= #expected AND attribute_not_exists(notifiedAt) AND attribute_not_exists(planning) ' +
           'AND (attribute_not_exists(notifyClaimedAt) OR notifyClaimedAt <= :leaseFrom)',
         ExpressionAttributeNames: { '#completed': 'completed', '#expected': 'expected' },
         ExpressionAttributeValues: { ':now': now.toISOString(), ':claim': claimId, ':leaseFrom': leaseFrom },

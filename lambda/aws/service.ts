@@ -2,17 +2,20 @@ import { DEFAULTS, ENV } from '../env';
 import { systemClock, type Clock, type TableDiscovery } from '../core/ports';
 import { BackupsAdapter } from './backups';
 import { createClients, type ClientOptions, type Clients } from './clients';
-import { JobQueue } from './queue';
+import { JobQueue, PlanQueue } from './queue';
 import { Ledger } from './ledger';
 import { Notifier } from './notifier';
 import { PolicyStore } from './policy-store';
-import { discoverTaggedTables } from './tagging';
+import { discoverTaggedPage, discoverTaggedTables } from './tagging';
 
 /** Where the service's state lives. The Lambdas read it from env; the CLI from flags and env. */
 export interface ServiceConfig {
   readonly ledgerTable?: string;
   readonly topicArn?: string;
   readonly jobQueueUrl?: string;
+  readonly planQueueUrl?: string;
+  /** Tag pages one planner invocation plans (the fan-out). */
+  readonly pagesPerInvocation?: number;
   readonly tagKey: string;
   readonly policyPrefix: string;
   readonly tablePrefix: string;
@@ -35,6 +38,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
     ledgerTable: env[ENV.LEDGER_TABLE] || undefined,
     topicArn: env[ENV.TOPIC_ARN] || undefined,
     jobQueueUrl: env[ENV.JOB_QUEUE_URL] || undefined,
+    planQueueUrl: env[ENV.PLAN_QUEUE_URL] || undefined,
+    pagesPerInvocation: env[ENV.PAGES_PER_INVOCATION] ? intFrom(env[ENV.PAGES_PER_INVOCATION], 10, ENV.PAGES_PER_INVOCATION) : undefined,
     tagKey: env[ENV.TAG_KEY] || DEFAULTS.TAG_KEY,
     policyPrefix: env[ENV.POLICY_PREFIX] || DEFAULTS.POLICY_PREFIX,
     tablePrefix: env[ENV.TABLE_OVERRIDE_PREFIX] || DEFAULTS.TABLE_OVERRIDE_PREFIX,
@@ -65,6 +70,8 @@ export interface Service {
   ledger(): Ledger;
   /** Throws when no job queue is configured. */
   queue(): JobQueue;
+  /** The plan queue of the planner's fan-out; undefined when none is configured (every page in one invocation). */
+  planQueue(): PlanQueue | undefined;
 }
 
 /**
@@ -88,6 +95,7 @@ export function buildService(clients: Clients, config: ServiceConfig, clock: Clo
   const backups = once(() => new BackupsAdapter(clients.dynamodb));
   const notifier = once(() => new Notifier(clients.sns, config.topicArn));
   const ledger = once(() => new Ledger(clients.dynamodb, required(config.ledgerTable, `ledger table (${ENV.LEDGER_TABLE} or --ledger-table)`), { auditDays: config.auditDays }));
+  const planQueue = once(() => (config.planQueueUrl ? new PlanQueue(clients.sqs, config.planQueueUrl) : undefined));
   const queue = once(() => new JobQueue(clients.sqs, required(config.jobQueueUrl, `job queue URL (${ENV.JOB_QUEUE_URL})`)));
   return {
     config,
@@ -98,6 +106,7 @@ export function buildService(clients: Clients, config: ServiceConfig, clock: Clo
     },
     discovery: {
       discover: () => discoverTaggedTables(clients.tagging, config.tagKey),
+      discoverPage: (token) => discoverTaggedPage(clients.tagging, config.tagKey, token),
     },
     get backups() {
       return backups();
@@ -107,6 +116,7 @@ export function buildService(clients: Clients, config: ServiceConfig, clock: Clo
     },
     ledger,
     queue,
+    planQueue,
   };
 }
 

@@ -1,4 +1,4 @@
-import { paginateGetResources, type ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { GetResourcesCommand, paginateGetResources, type ResourceGroupsTaggingAPIClient, type ResourceTagMapping } from '@aws-sdk/client-resource-groups-tagging-api';
 import { parsePolicyTag, tableNameFromArn, type TaggedTable } from '../core/tags';
 import { retryableOr } from './errors';
 
@@ -24,19 +24,41 @@ export async function discoverTaggedTables(
   try {
     for await (const page of pages) {
       onPage?.();
-    for (const mapping of page.ResourceTagMappingList ?? []) {
-      const arn = mapping.ResourceARN;
-      if (!arn || seen.has(arn)) continue;
-      const table = tableNameFromArn(arn);
-      const tag = mapping.Tags?.find((t) => t.Key === tagKey);
-      const policies = parsePolicyTag(tag?.Value);
-      if (!table || policies.length === 0) continue;
-      seen.add(arn);
-      out.push({ table, arn, policies });
-      }
+      out.push(...taggedOf(page.ResourceTagMappingList, tagKey, seen));
     }
   } catch (err) {
     throw retryableOr(err, 'GetResources');
+  }
+  return out;
+}
+
+/** One page of tagged tables (100), from `token`; `next` is the following page's token. */
+export async function discoverTaggedPage(
+  client: ResourceGroupsTaggingAPIClient,
+  tagKey: string,
+  token?: string,
+): Promise<{ tables: TaggedTable[]; next?: string }> {
+  try {
+    const page = await client.send(
+      new GetResourcesCommand({ ResourceTypeFilters: ['dynamodb:table'], TagFilters: [{ Key: tagKey }], ResourcesPerPage: 100, ...(token ? { PaginationToken: token } : {}) }),
+    );
+    return { tables: taggedOf(page.ResourceTagMappingList, tagKey, new Set()), ...(page.PaginationToken ? { next: page.PaginationToken } : {}) };
+  } catch (err) {
+    throw retryableOr(err, 'GetResources');
+  }
+}
+
+/** The tables of a page whose tag key is present with a non-empty value, each once. */
+function taggedOf(mappings: readonly ResourceTagMapping[] | undefined, tagKey: string, seen: Set<string>): TaggedTable[] {
+  const out: TaggedTable[] = [];
+  for (const mapping of mappings ?? []) {
+    const arn = mapping.ResourceARN;
+    if (!arn || seen.has(arn)) continue;
+    const table = tableNameFromArn(arn);
+    const policies = parsePolicyTag(mapping.Tags?.find((t) => t.Key === tagKey)?.Value);
+    if (!table || policies.length === 0) continue;
+    seen.add(arn);
+    out.push({ table, arn, policies });
   }
   return out;
 }

@@ -25,6 +25,11 @@ export interface PolicySource {
 export interface TableDiscovery {
   /** Every table that carries the opt-in tag with a non-empty value. */
   discover(): Promise<TaggedTable[]>;
+  /**
+   * One page of them (GetResources pages of 100), from `token` (absent: the first page), with
+   * the token of the next page when there is one. The planner's fan-out plans page by page.
+   */
+  discoverPage?(token?: string): Promise<{ tables: TaggedTable[]; next?: string }>;
 }
 
 export interface TableFacts {

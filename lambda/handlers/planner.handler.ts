@@ -23,7 +23,7 @@ export async function plannerHandler(event: unknown, svc?: Service, opts: Planne
   const ports: PlannerEventPorts = {
     clock: s.clock,
     log: logger,
-    run: () => ({ policies: s.policies, discovery: s.discovery, runs: s.ledger(), queue: s.queue(), notifier: s.notifier, clock: s.clock, log: logger, backups: s.backups }),
+    run: () => ({ policies: s.policies, discovery: s.discovery, runs: s.ledger(), queue: s.queue(), notifier: s.notifier, clock: s.clock, log: logger, backups: s.backups, pages: s.planQueue(), pagesPerInvocation: s.config.pagesPerInvocation }),
   };
   return handlePlannerEvent(ports, event, { alarmPrefix: opts.alarmPrefix ?? (process.env[SIZE_ENV.ALARM_PREFIX] || SIZE_DEFAULTS.ALARM_PREFIX) });
 }

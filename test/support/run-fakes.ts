@@ -1,20 +1,37 @@
 import type { BackupJob, JobResult } from '../../lambda/core/jobs';
 import type { Log } from '../../lambda/core/log';
 import type { JobSink, RunNotifier } from '../../lambda/core/ports';
-import type { RunHeader, RunLedger, RunStart } from '../../lambda/core/backup/runs';
-import type { RunReport } from '../../lambda/core/backup/summary';
+import type { PagedRunLedger, RunHeader, RunLedger, RunStart } from '../../lambda/core/backup/runs';
+import type { RunProblem, RunReport } from '../../lambda/core/backup/summary';
 
 /**
  * Small in-memory fakes of the run ports, for the core tests of the Lambdas' use-cases: a run
  * ledger (one lease, no expiry), a job queue, a notifier and a log that remember what they got.
  */
 
-export class MemoryRunLedger implements RunLedger {
+export class MemoryRunLedger implements PagedRunLedger {
   readonly headers = new Map<string, RunHeader>();
   readonly results = new Map<string, JobResult[]>();
 
   async startRun(header: RunStart, _now: Date): Promise<void> {
     if (!this.headers.has(header.runId)) this.headers.set(header.runId, { ...header, completed: 0 });
+  }
+
+  async addRunPage(runId: string, page: { index: number; expected: number; problems: readonly RunProblem[]; last: boolean }): Promise<boolean> {
+    const header = this.headers.get(runId) as (RunHeader & { pages?: number[] }) | undefined;
+    if (!header || header.pages?.includes(page.index)) return false;
+    const { planning: _p, ...rest } = header;
+    this.headers.set(runId, {
+      ...(page.last ? rest : header),
+      expected: header.expected + page.expected,
+      pageProblems: [...((header as { pageProblems?: RunProblem[] }).pageProblems ?? []), ...page.problems],
+      pages: [...(header.pages ?? []), page.index],
+    } as unknown as RunHeader);
+    return true;
+  }
+
+  async listRunProblems(runId: string): Promise<RunProblem[]> {
+    return [...((this.headers.get(runId) as { pageProblems?: RunProblem[] } | undefined)?.pageProblems ?? [])];
   }
 
   async recordRunResult(runId: string, result: JobResult, _now: Date): Promise<boolean> {
@@ -29,7 +46,7 @@ export class MemoryRunLedger implements RunLedger {
 
   async claimRunNotification(runId: string, now: Date): ReturnType<RunLedger['claimRunNotification']> {
     const header = this.headers.get(runId);
-    if (!header || header.completed < header.expected || header.notifiedAt) return { status: 'not-due' };
+    if (!header || header.planning || header.completed < header.expected || header.notifiedAt) return { status: 'not-due' };
     if (header.notifyClaimId) return { status: 'held', since: header.notifyClaimedAt };
     const claimed = { ...header, notifyClaimedAt: now.toISOString(), notifyClaimId: `claim-${runId}` };
     this.headers.set(runId, claimed);

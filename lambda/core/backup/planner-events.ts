@@ -5,6 +5,8 @@ import type { BackupApi, Clock } from '../ports';
 import { dispatchPlan, dispatchRun, type DispatchDeps, type DispatchOutcome } from './runs';
 import { readAlarmEvent, sizeSlot } from '../triggers/size-alarms';
 import { planSweep } from '../retention/sweep';
+import { parsePlanPage, planPages, type FanoutOutcome, type PageSink, type PlanPage } from './fanout';
+import type { PagedRunLedger } from './runs';
 
 /**
  * What the planner Lambda receives, and what it makes of it:
@@ -40,11 +42,22 @@ export function parsePlannerInput(event: unknown): PlannerInput {
   return { policy: e.policy, trigger, time };
 }
 
-/** A planner outcome; `ignored` says why an event made no run (an alarm event not for us). */
-export type PlannerOutcome = DispatchOutcome & { readonly ignored?: string };
+/**
+ * A planner outcome; `ignored` says why an event made no run (an alarm event not for us);
+ * `fanout` what a fanned-out invocation planned (its jobs went out page by page).
+ */
+export type PlannerOutcome = DispatchOutcome & { readonly ignored?: string; readonly fanout?: FanoutOutcome };
 
-/** What a run needs: the dispatch path, and the backup listing of a prune sweep. */
-export type PlannerRunDeps = DispatchDeps & { readonly backups: Pick<BackupApi, 'listBackups'> };
+/**
+ * What a run needs: the dispatch path, and the backup listing of a prune sweep; with `pages`
+ * (the plan queue) and paged discovery, rule ticks fan out page by page.
+ */
+export type PlannerRunDeps = DispatchDeps & {
+  readonly backups: Pick<BackupApi, 'listBackups'>;
+  readonly pages?: PageSink;
+  /** Tag pages one invocation plans (default PAGES_PER_INVOCATION). */
+  readonly pagesPerInvocation?: number;
+};
 
 export interface PlannerEventPorts {
   readonly clock: Clock;
@@ -68,9 +81,41 @@ function planned(log: Log, outcome: DispatchOutcome): DispatchOutcome {
   return outcome;
 }
 
-/** Routes one planner event: a size alarm's state change, else a rule tick (schedule or prune). */
+/** An SQS event of the plan queue: the next pages of fanned-out runs. */
+function planQueueBodies(event: unknown): string[] | undefined {
+  const records = (event as { Records?: { eventSource?: string; body?: string }[] } | null)?.Records;
+  if (!Array.isArray(records) || !records.every((r) => r.eventSource === 'aws:sqs' && typeof r.body === 'string')) return undefined;
+  return records.map((r) => r.body as string);
+}
+
+/** Plans pages when the deployment fans out (a plan queue and paged discovery); else undefined. */
+async function fanOut(deps: PlannerRunDeps, input: PlanPage): Promise<PlannerOutcome | undefined> {
+  const discoverPage = deps.discovery.discoverPage?.bind(deps.discovery);
+  const runs = deps.runs as Partial<PagedRunLedger>;
+  if (!deps.pages || !discoverPage || !runs.addRunPage) return undefined;
+  const fanout = await planPages({ ...deps, runs: deps.runs as PagedRunLedger, discovery: { discoverPage }, pages: deps.pages }, input, { pagesPerInvocation: deps.pagesPerInvocation });
+  if (fanout.dispatched) return { ...fanout.dispatched, fanout };
+  const request: PlanRequest = { policy: input.policy, trigger: input.trigger, slot: '', requestedAt: input.time };
+  return { plan: { runId: fanout.runId, request, jobs: [], results: [], problems: [] }, enqueued: fanout.jobs - fanout.enqueueFailures, enqueueFailures: fanout.enqueueFailures, published: false, fanout };
+}
+
+/**
+ * Routes one planner event: a plan queue batch (the next pages of fanned-out runs), a size
+ * alarm's state change, else a rule tick (schedule or prune).
+ */
 export async function handlePlannerEvent(ports: PlannerEventPorts, event: unknown, opts: PlannerEventOptions): Promise<PlannerOutcome> {
   const { log } = ports;
+  const bodies = planQueueBodies(event);
+  if (bodies) {
+    let last: PlannerOutcome | undefined;
+    for (const body of bodies) {
+      const input = parsePlanPage(body);
+      last = await fanOut(ports.run(), input);
+      if (!last) throw new Error('a plan queue message reached a planner without a plan queue or paged discovery');
+      log.info('planned pages', { runId: last.fanout?.runId, fromPage: input.page, jobs: last.fanout?.jobs, next: last.fanout?.next?.page });
+    }
+    return last ?? ignoredOutcome('empty plan queue batch', ports.clock.now().toISOString());
+  }
   const alarm = readAlarmEvent(event, opts.alarmPrefix);
   if (alarm.kind === 'ignored') {
     log.warn('alarm event ignored', { reason: alarm.reason });
@@ -84,6 +129,8 @@ export async function handlePlannerEvent(ports: PlannerEventPorts, event: unknow
   const input = parsePlannerInput(event);
   const time = new Date(input.time).toISOString();
   const deps = ports.run();
+  const fanned = await fanOut(deps, { policy: input.policy, trigger: input.trigger, time, page: 0 });
+  if (fanned) return planned(log, fanned);
   if (input.trigger === 'prune') {
     const plan = await planSweep(deps, { policy: input.policy, time, slot: pruneSlot(time) });
     return planned(log, await dispatchPlan(deps, plan, ports.clock.now()));
@@ -102,7 +149,7 @@ export interface PlannerSummary {
 export function plannerSummary(outcome: PlannerOutcome): PlannerSummary {
   return {
     runId: outcome.plan.runId,
-    jobs: outcome.plan.jobs.length,
+    jobs: outcome.fanout?.jobs ?? outcome.plan.jobs.length,
     problems: outcome.plan.problems.length,
     ...(outcome.ignored ? { ignored: outcome.ignored } : {}),
   };

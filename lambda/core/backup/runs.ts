@@ -22,6 +22,11 @@ export interface RunHeader {
   readonly completed: number;
   readonly problems: RunProblem[];
   readonly notify?: 'failures' | 'all';
+  /**
+   * A run planned page by page (the planner's fan-out): true until its last page is planned.
+   * Until then its summary is not due, whatever the counts say.
+   */
+  readonly planning?: boolean;
   /** Set once SNS accepted the summary (or once the run turned out to need none). */
   readonly notifiedAt?: string;
   /** The SNS MessageId of the published summary. */
@@ -73,7 +78,20 @@ export interface RunLedger {
   /** Gives the lease back (its publish failed), so the next delivery publishes at once. */
   releaseRunNotification(runId: string, claimId: string): Promise<void>;
   listRunResults(runId: string): Promise<JobResult[]>;
+  /** The problems the pages of a fanned-out run recorded (apart from the header's). */
+  listRunProblems?(runId: string): Promise<RunProblem[]>;
 }
+
+/** A run ledger that takes runs planned page by page (the planner's fan-out). */
+export interface PagedRunLedger extends RunLedger {
+  /**
+   * Adds one planned page to a run started with `planning`: its jobs to `expected` and its
+   * problems, once per page index (a page planned twice counts once); `last` ends the planning.
+   * False when the page was already added.
+   */
+  addRunPage(runId: string, page: { index: number; expected: number; problems: readonly RunProblem[]; last: boolean }): Promise<boolean>;
+}
+
 
 export interface DispatchDeps extends PlannerDeps {
   readonly runs: RunLedger;
@@ -194,7 +212,7 @@ export async function publishRunIfDue(deps: FinishDeps, runId: string, now: Date
       startedAt: header.startedAt,
       finishedAt: now.toISOString(),
       results: await deps.runs.listRunResults(runId),
-      problems: header.problems ?? [],
+      problems: [...(header.problems ?? []), ...((await deps.runs.listRunProblems?.(runId)) ?? [])],
     };
     // A run with nothing to say is settled (marked) without a message.
     if (shouldNotify(report, header.notify)) {
