@@ -34,14 +34,14 @@ export function feedIsAlive(lastEventAt: string | undefined, now: Date, windowMs
   return age < windowMs && age > -SKEW_MS;
 }
 
-/** FNV-1a of the table name: a stable phase, spread evenly over the refresh period. */
+/** FNV-1a of the table name with murmur3's finaliser: a stable phase, spread evenly over the refresh period. */
 function phaseOf(table: string, periodMs: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < table.length; i++) {
-    h ^= table.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h % periodMs;
+  for (let i = 0; i < table.length; i++) h = Math.imul(h ^ table.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h = (h ^ (h >>> 16)) >>> 0;
+  return Math.floor((h / 0x1_0000_0000) * periodMs);
 }
 
 /**
