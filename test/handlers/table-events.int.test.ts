@@ -138,8 +138,13 @@ describe('table events on moto (real handlers, real SDK clients)', () => {
     await env.ddb.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' } }));
     const ttl = await env.ddb.send(new DescribeTimeToLiveCommand({ TableName: table }));
 
+    const counter = new CallCounter();
+
     // Act
-    const out = await tableEventsHandler(cloudTrail('UpdateTimeToLive', { tableName: table, timeToLiveSpecification: { enabled: true, attributeName: 'expiresAt' } }), svc);
+    const out = await tableEventsHandler(
+      cloudTrail('UpdateTimeToLive', { tableName: table, timeToLiveSpecification: { enabled: true, attributeName: 'expiresAt' } }),
+      countedService(env, counter),
+    );
 
     // Assess
     expect(ttl.TimeToLiveDescription?.TimeToLiveStatus).toMatch(/ENABL/);
@@ -148,6 +153,19 @@ describe('table events on moto (real handlers, real SDK clients)', () => {
     const after = await svc.ledger().getSettingsSnapshot(table);
     expect(after?.settings.ttl).toEqual({ attributeName: 'expiresAt' });
     expect(after!.capturedAt > before!.capturedAt).toBe(true);
+    // The snapshot's reads of DynamoDB (auto scaling has its own client), and the ledger's: knownTable, the snapshot, the heartbeat.
+    expect(counter.snapshot()).toEqual({
+      DescribeContinuousBackups: 1,
+      DescribeContributorInsights: 1,
+      DescribeKinesisStreamingDestination: 1,
+      DescribeTable: 1,
+      DescribeTimeToLive: 1,
+      GetResourcePolicy: 1,
+      ListTagsOfResource: 1,
+      PutItem: 1,
+      Query: 1,
+      UpdateItem: 1,
+    });
   }, 60_000);
 
   it('an UpdateContinuousBackups makes the next backup of every policy re-check PITR; an unknown table is ignored', async () => {
