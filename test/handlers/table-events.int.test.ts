@@ -75,7 +75,7 @@ function countedService(env: TestEnv, counter: CallCounter): Service {
   });
 }
 
-async function backUp(env: TestEnv, svc: Service, table: string, policy: string, n: number): Promise<void> {
+async function backUp(svc: Service, table: string, policy: string, n: number): Promise<void> {
   const out = await workerHandler(jobEvent(table, policy, n), fakeContext, svc);
   expect(out.batchItemFailures).toEqual([]);
 }
@@ -99,9 +99,9 @@ describe('table events on moto (real handlers, real SDK clients)', () => {
     const table = uniqueName('vanish');
     await createTable(env, table, 'keep2', 1);
     const prep = env.service();
-    await backUp(env, prep, table, 'keep2', 1);
+    await backUp(prep, table, 'keep2', 1);
     await pause();
-    await backUp(env, prep, table, 'keep2', 2);
+    await backUp(prep, table, 'keep2', 2);
     const [b1, b2] = (await prep.ledger().listBackupRecords(table)).sort((a, b) => a.createdAt!.localeCompare(b.createdAt!)).map((r) => r.backupArn!);
     await env.ddb.send(new DeleteBackupCommand({ BackupArn: b2 }));
 
@@ -110,9 +110,9 @@ describe('table events on moto (real handlers, real SDK clients)', () => {
     const counter = new CallCounter();
     const svc = countedService(env, counter);
     await pause();
-    await backUp(env, svc, table, 'keep2', 3);
+    await backUp(svc, table, 'keep2', 3);
     await pause();
-    await backUp(env, svc, table, 'keep2', 4);
+    await backUp(svc, table, 'keep2', 4);
 
     // Assess
     expect(marked).toMatchObject({ action: 'vanished', table });
@@ -133,7 +133,7 @@ describe('table events on moto (real handlers, real SDK clients)', () => {
     const table = uniqueName('ttl');
     await createTable(env, table, 'keep2', 1);
     const svc = env.service();
-    await backUp(env, svc, table, 'keep2', 1);
+    await backUp(svc, table, 'keep2', 1);
     const before = await svc.ledger().getSettingsSnapshot(table);
     await env.ddb.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' } }));
     const ttl = await env.ddb.send(new DescribeTimeToLiveCommand({ TableName: table }));
@@ -173,7 +173,7 @@ describe('table events on moto (real handlers, real SDK clients)', () => {
     const table = uniqueName('pitr');
     await createTable(env, table, 'keep2', 1);
     const svc = env.service();
-    await backUp(env, svc, table, 'keep2', 1);
+    await backUp(svc, table, 'keep2', 1);
     await svc.ledger().markPitrChecked(table, 'keep2', 'hash-1', new Date());
 
     // Act
@@ -196,15 +196,15 @@ describe('table events on moto (real handlers, real SDK clients)', () => {
     const table = uniqueName('stale');
     await createTable(stale, table, 'keep2', 1);
     const prep = stale.service();
-    await backUp(stale, prep, table, 'keep2', 1);
+    await backUp(prep, table, 'keep2', 1);
     await pause();
-    await backUp(stale, prep, table, 'keep2', 2);
+    await backUp(prep, table, 'keep2', 2);
     const counter = new CallCounter();
     const svc = countedService(stale, counter);
     await pause();
 
     // Act: a third backup: the prune deletes b1, confirming by listing first
-    await backUp(stale, svc, table, 'keep2', 3);
+    await backUp(svc, table, 'keep2', 3);
 
     // Assess
     expect(counter.get('ListBackups')).toBe(1);
