@@ -103,3 +103,16 @@ export const DIGEST_ENV = {
   /** Comma-separated table names or `prefix*` patterns left out of the coverage digest. */
   IGNORE_TABLES: 'DDB_BACKUP_DIGEST_IGNORE_TABLES',
 } as const;
+
+/** CloudTrail feed (issue #14): table events keep the ledger current instead of polling. */
+export const FEED_ENV = {
+  /**
+   * Days between safety refreshes of a table's settings snapshot and PITR check while the
+   * CloudTrail feed is alive (each table on its own day of the cycle); daily while it is not.
+   */
+  SETTINGS_REFRESH_DAYS: 'DDB_BACKUP_SETTINGS_REFRESH_DAYS',
+} as const;
+
+export const FEED_DEFAULTS = {
+  SETTINGS_REFRESH_DAYS: 30,
+} as const;

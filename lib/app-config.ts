@@ -44,6 +44,9 @@ const ConfigSchema = z
     coverageDigest: z.boolean().optional(),
     digestSchedule: PolicySchema.shape.schedule,
     digestIgnoreTables: z.array(z.string()).optional(),
+    /** The CloudTrail feed that keeps the ledger current, and the slow settings refresh while it is alive. */
+    tableEvents: z.boolean().optional(),
+    settingsRefreshDays: z.number().int().min(1).max(365).optional(),
     /** Prefix of both stack names. */
     stackPrefix: z
       .string()
@@ -105,6 +108,8 @@ export function parseAppConfig(raw: unknown): AppConfig {
     coverageDigest: c.coverageDigest,
     digestSchedule: c.digestSchedule,
     digestIgnoreTables: c.digestIgnoreTables,
+    tableEvents: c.tableEvents,
+    settingsRefreshDays: c.settingsRefreshDays,
     stackPrefix: c.stackPrefix ?? 'DdbBackup',
   };
 }

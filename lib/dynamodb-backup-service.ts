@@ -28,6 +28,8 @@ import type { PlannerRulesOptions } from './service/planner-rules';
 import { PolicyParameters } from './service/policy-parameters';
 import type { PolicyParametersProps } from './service/policy-parameters';
 import { SizeTrigger } from './size-trigger';
+import { TableEvents } from './service/table-events';
+import type { TableEventsOptions } from './service/table-events';
 
 export { DEFAULT_WORKER_CONCURRENCY, SERVICE_NAME } from './service/backup-functions';
 export { DEFAULT_DIGEST_SCHEDULE } from './service/coverage-digest';
@@ -41,6 +43,7 @@ export type {
   PlannerRulesOptions,
   PolicyParametersProps,
   SizeTriggerOptions,
+  TableEventsOptions,
 };
 
 /** CloudWatch namespace of the service's metrics (the size probe's too). */
@@ -93,7 +96,8 @@ export interface DynamoDbBackupServiceProps
     PlannerRulesOptions,
     SizeTriggerOptions,
     ChangeTriggerOptions,
-    CoverageDigestOptions {}
+    CoverageDigestOptions,
+    TableEventsOptions {}
 
 /**
  * Policy-driven DynamoDB backups.
@@ -150,6 +154,8 @@ export class DynamoDbBackupService extends Construct {
   public readonly notifyFailureAlarm: cloudwatch.Alarm;
   /** The permissions of the service's functions and of the `ddb-backup` CLI. */
   public readonly grants: BackupServiceGrants;
+  /** The CloudTrail feed that keeps the ledger current; undefined when `tableEvents` is false. */
+  public readonly tableEvents?: TableEvents;
 
   constructor(scope: Construct, id: string, props: DynamoDbBackupServiceProps = {}) {
     super(scope, id);
@@ -256,6 +262,11 @@ export class DynamoDbBackupService extends Construct {
       });
       // The stream handler enqueues change-triggered jobs.
       queues.senders.allow(this.changeTrigger.streamHandler.role!);
+    }
+
+    if (props.tableEvents ?? true) {
+      const feed = { ledgerTable, topic, tagKey, logRetention: options.logRetention, worker: this.worker };
+      this.tableEvents = new TableEvents(this, { ...feed, deadLetterQueue: this.triggerDeadLetterQueue, settingsRefreshDays: props.settingsRefreshDays });
     }
 
     // ---- coverage digest ------------------------------------------------------------------------

@@ -238,6 +238,18 @@ export interface LedgerPort {
   releaseHold(record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>, by: string, at: Date): Promise<BackupHold | undefined>;
 }
 
+/**
+ * Whether deletions and settings changes made outside the service reach the ledger as CloudTrail
+ * events (lambda/core/events). Absent, or not alive: the prune confirms what exists by listing and
+ * the upkeep runs daily, as without the feed.
+ */
+export interface ExistenceFeed {
+  /** True while the feed's heartbeat is younger than FEED_ALIVE_WINDOW_MS; false on any doubt. */
+  eventsAlive(now: Date): Promise<boolean>;
+  /** Safety refresh period of the settings snapshot and PITR check while alive (default SETTINGS_REFRESH_MS). */
+  readonly settingsRefreshMs?: number;
+}
+
 export interface JobSink {
   /** Enqueues jobs; returns the jobs that could not be enqueued, with the error. */
   enqueue(jobs: readonly BackupJob[]): Promise<{ job: BackupJob; error: string }[]>;

@@ -109,7 +109,7 @@ describe('app', () => {
     });
   });
 
-  it('bundles every handler (planner, worker, probe, stream, stream reconciler, digest) with the local esbuild (no Docker)', () => {
+  it('bundles every handler (planner, worker, probe, stream, stream reconciler, digest, table events) with the local esbuild (no Docker)', () => {
     // Prepare
     const { app, serviceStack } = createApp(appProps({}, { bundle: true }));
 
@@ -121,7 +121,7 @@ describe('app', () => {
       readFileSync(path.join(assembly.directory, `${serviceStack.artifactId}.assets.json`), 'utf8'),
     ) as { files: Record<string, { source: { path: string; packaging?: string } }> };
     const bundles = Object.values(manifest.files).filter((f) => f.source.packaging === 'zip');
-    expect(bundles).toHaveLength(6);
+    expect(bundles).toHaveLength(7);
     for (const { source } of bundles) {
       const dir = path.join(assembly.directory, source.path);
       expect(existsSync(path.join(dir, 'index.js'))).toBe(true);

@@ -34,8 +34,8 @@ const BACKUPS = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:ta
 const PARAMETERS = 'arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/dynamodb-backup/*';
 const INDEXES = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/*/index/*';
 
-/** Rules besides the schedules and prune sweeps: size probe, size alarm -> planner, stream reconcile, digest. */
-const TRIGGER_RULES = 4;
+/** Rules besides the schedules and prune sweeps: size probe, size alarm -> planner, stream reconcile, digest, the two CloudTrail table-event rules. */
+const TRIGGER_RULES = 6;
 
 describe('DynamoDbBackupService', () => {
   describe('policies', () => {
@@ -311,12 +311,12 @@ describe('DynamoDbBackupService', () => {
   });
 
   describe('functions', () => {
-    it('run nodejs22.x on arm64 with 512 MB: planner 5 min, worker 2 min, probe 10 min, stream 1 min, reconciler 5 min, digest 10 min', () => {
+    it('run nodejs22.x on arm64 with 512 MB: planner 5 min, worker 2 min, probe 10 min, stream 1 min, reconciler 5 min, digest 10 min, table events 1 min', () => {
       // Prepare / Act
       const { stack, service, template } = synth();
 
       // Assess
-      template.resourceCountIs('AWS::Lambda::Function', 6);
+      template.resourceCountIs('AWS::Lambda::Function', 7);
       for (const [fn, timeout] of [
         [service.planner, 300],
         [service.worker, 120],
@@ -324,6 +324,7 @@ describe('DynamoDbBackupService', () => {
         [service.changeTrigger!.streamHandler, 60],
         [service.changeTrigger!.reconciler, 300],
         [service.digest!, 600],
+        [service.tableEvents!.fn, 60],
       ] as const) {
         template.hasResourceProperties('AWS::Lambda::Function', {
           Role: { 'Fn::GetAtt': [id(stack, fn.role as iam.Role), 'Arn'] },
@@ -342,9 +343,9 @@ describe('DynamoDbBackupService', () => {
       const configured = synth({ logRetention: logs.RetentionDays.ONE_YEAR });
 
       // Assess
-      byDefault.template.resourceCountIs('AWS::Logs::LogGroup', 6);
+      byDefault.template.resourceCountIs('AWS::Logs::LogGroup', 7);
       const s = byDefault.service;
-      for (const fn of [s.planner, s.worker, s.sizeTrigger!.probe, s.changeTrigger!.streamHandler, s.changeTrigger!.reconciler, s.digest!]) {
+      for (const fn of [s.planner, s.worker, s.sizeTrigger!.probe, s.changeTrigger!.streamHandler, s.changeTrigger!.reconciler, s.digest!, s.tableEvents!.fn]) {
         const logGroupId = byDefault.stack.getLogicalId(fn.logGroup.node.defaultChild as logs.CfnLogGroup);
         byDefault.template.hasResourceProperties('AWS::Lambda::Function', {
           FunctionName: Match.absent(),
@@ -736,15 +737,16 @@ describe('DynamoDbBackupService', () => {
       }
     });
 
-    it('can leave out the size triggers, the change triggers and the digest', () => {
+    it('can leave out the size triggers, the change triggers, the digest and the table events', () => {
       // Prepare / Act
-      const { service, template } = synth({ sizeTriggers: false, changeTriggers: false, coverageDigest: false });
+      const { service, template } = synth({ sizeTriggers: false, changeTriggers: false, coverageDigest: false, tableEvents: false });
 
       // Assess
       expect(service.sizeTrigger).toBeUndefined();
       expect(service.changeTrigger).toBeUndefined();
       expect(service.digest).toBeUndefined();
       expect(service.digestRule).toBeUndefined();
+      expect(service.tableEvents).toBeUndefined();
       template.resourceCountIs('AWS::Lambda::Function', 2);
       template.resourceCountIs('AWS::Events::Rule', Object.keys(service.scheduleRules).length + Object.keys(service.pruneRules).length);
     });

@@ -38,13 +38,15 @@ describe('props', () => {
       coverageDigest: true,
       digestSchedule: 'cron(0 7 * * ? *)',
       digestIgnoreTables: [],
+      tableEvents: true,
+      settingsRefreshDays: 30,
     };
 
     // Act
     const service = new DynamoDbBackupService(stack, 'Backups', every);
 
     // Assess
-    expect(Object.keys(every)).toHaveLength(21);
+    expect(Object.keys(every)).toHaveLength(23);
     expect(service.encryptionKey).toBe(key);
     expect(() => Template.fromStack(stack)).not.toThrow();
   });

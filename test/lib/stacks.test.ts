@@ -35,7 +35,7 @@ describe('stacks', () => {
     service.resourceCountIs('AWS::KMS::Key', 0);
     service.resourceCountIs('AWS::DynamoDB::Table', 0);
     service.resourceCountIs('AWS::SNS::Topic', 0);
-    service.resourceCountIs('AWS::Lambda::Function', 6);
+    service.resourceCountIs('AWS::Lambda::Function', 7);
   });
 
   it('wires the service to the state stack resources', () => {

@@ -3,7 +3,8 @@ import { PolicyUnavailableError, RetryableError, TableNotFoundError, errorMessag
 import { cooldown, type BackupJob, type JobResult } from '../jobs';
 import { backupName, type Trigger } from '../naming';
 import type { EffectivePolicy } from '../policy';
-import type { BackupApi, ClaimRequest, Clock, CreatedBackup, LedgerBackupRecord, LedgerPort, PolicySource, TableFacts, TableState, TableUpkeep } from '../ports';
+import type { BackupApi, ClaimRequest, Clock, CreatedBackup, ExistenceFeed, LedgerBackupRecord, LedgerPort, PolicySource, TableFacts, TableState, TableUpkeep } from '../ports';
+import { DAILY_UPKEEP_MS, SETTINGS_REFRESH_MS, upkeepDue } from '../events/feed';
 import { pruneTable, type PruneOutcome } from '../retention/prune';
 import { silentLog, type Log } from '../log';
 
@@ -18,21 +19,27 @@ export interface WorkerDeps {
   readonly upkeep?: TableUpkeep;
   /** How long the settings snapshot may hold up a backup (default SNAPSHOT_DEADLINE_MS). */
   readonly snapshotDeadlineMs?: number;
+  /** The CloudTrail feed: while alive, the prune skips its listing and the upkeep is a slow refresh. */
+  readonly existence?: ExistenceFeed;
 }
 
 /** A settings snapshot taken before CreateBackup gives up waiting after this long. */
 export const SNAPSHOT_DEADLINE_MS = 10_000;
 
-/** A table's settings are captured for restore fidelity at most this often. */
-export const SETTINGS_SNAPSHOT_EVERY_MS = 24 * 3_600_000;
+/**
+ * A table's settings are captured for restore fidelity, and PITR checked, this often while the
+ * CloudTrail feed is not alive; while it is, changes arrive as events and the period is the slow
+ * refresh (`existence.settingsRefreshMs`, default SETTINGS_REFRESH_MS, each table on its own day).
+ */
+export const SETTINGS_SNAPSHOT_EVERY_MS = DAILY_UPKEEP_MS;
 
 const failed = (job: BackupJob, reason: string): JobResult => ({ table: job.table, policy: job.policy, status: 'failed', reason });
 const skipped = (job: BackupJob, reason: string): JobResult => ({ table: job.table, policy: job.policy, status: 'skipped', reason });
 
 /**
- * The item count recorded with a backup is reused for this long. DynamoDB itself refreshes
- * ItemCount only about every six hours, and the daily settings snapshot reads it afresh, so a
- * steady-state backup makes no DescribeTable call.
+ * The item count recorded with a backup is reused for this long (for the refresh period while the
+ * CloudTrail feed is alive). DynamoDB itself refreshes ItemCount only about every six hours, and
+ * each settings snapshot reads it afresh, so a steady-state backup makes no DescribeTable call.
  */
 export const TABLE_FACTS_MAX_AGE_MS = SETTINGS_SNAPSHOT_EVERY_MS;
 
@@ -103,7 +110,8 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
   }
 
   try {
-    const facts = await tableFacts(deps, job, effective, state, now);
+    const upkeep = await upkeepPeriod(deps, now);
+    const facts = await tableFacts(deps, job, effective, state, now, upkeep);
     // (A backup to adopt exists already, whatever the table's state now.)
     if (claimed.kind === 'create' && facts.status && TRANSIENT_TABLE_STATES.has(facts.status)) {
       throw new RetryableError(`table ${job.table} is ${facts.status}`);
@@ -137,7 +145,7 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
       throw new RetryableError(`backup ${created.backupArn} was made but not recorded (${errorMessage(err)}); the next attempt adopts it`, { cause: err });
     }
     log.info(claimed.kind === 'adopt' ? 'adopted the backup of an earlier attempt' : 'backed up', { ...ctx, backupArn: created.backupArn, backupName: created.backupName });
-    await upkeepAfterBackup(deps, job, effective, state, facts, now);
+    await upkeepAfterBackup(deps, job, effective, state, facts, now, upkeep);
     const backedUp: JobResult = { table: job.table, policy: job.policy, status: 'backed-up', backupArn: created.backupArn };
     // Prune this table and policy now. A pruning problem never turns a good backup into a failure.
     try {
@@ -257,6 +265,7 @@ async function upkeepAfterBackup(
   state: TableState | undefined,
   facts: BackupFacts,
   now: Date,
+  periodMs: number,
 ): Promise<void> {
   const upkeep = deps.upkeep;
   if (!upkeep) return;
@@ -272,11 +281,12 @@ async function upkeepAfterBackup(
   // The backup covers every change counted so far: later ones count toward the next. Only a
   // policy with a change trigger has a counter to reset (a write saved for every other backup).
   if (effective.policy.changes) await step('change baseline', upkeep.markChangesBaseline && (() => upkeep.markChangesBaseline!(job.table, now)));
-  // PITR is checked once a day, and at once when the policy changed (a new hash); the mark is
-  // written only after a check succeeded, so a failed one is tried again at the next backup.
-  // A steady-state backup spends no DescribeContinuousBackups.
+  // PITR is checked once a period (with the snapshot), and at once when the policy changed (a new
+  // hash) or a CloudTrail UpdateContinuousBackups cleared the hash; the mark is written only after a
+  // check succeeded, so a failed one is tried again at the next backup. A steady-state backup
+  // spends no DescribeContinuousBackups.
   const pitr = effective.policy.pointInTimeRecovery;
-  const pitrDue = olderThan(state?.pitrCheckedAt, SETTINGS_SNAPSHOT_EVERY_MS, now) || state?.pitrCheckedHash !== effective.hash;
+  const pitrDue = upkeepDue(job.table, state?.pitrCheckedAt, now, periodMs) || state?.pitrCheckedHash !== effective.hash;
   if (pitr?.enabled && pitrDue && upkeep.ensurePitr) {
     await step('PITR', async () => {
       await upkeep.ensurePitr!(job.table, pitr.recoveryPeriodDays, facts.pitr);
@@ -315,6 +325,12 @@ interface BackupFacts {
   readonly pitr?: TableFacts['pitr'];
 }
 
+/** The upkeep period now: the slow refresh while the CloudTrail feed is alive, daily otherwise. */
+async function upkeepPeriod(deps: WorkerDeps, now: Date): Promise<number> {
+  if (!deps.existence || !(await deps.existence.eventsAlive(now))) return SETTINGS_SNAPSHOT_EVERY_MS;
+  return deps.existence.settingsRefreshMs ?? SETTINGS_REFRESH_MS;
+}
+
 /** True when `at` is absent, unreadable, or at least `ms` before `now`. */
 function olderThan(at: string | undefined, ms: number, now: Date): boolean {
   const t = at ? new Date(at).getTime() : Number.NaN;
@@ -323,10 +339,10 @@ function olderThan(at: string | undefined, ms: number, now: Date): boolean {
 
 /**
  * The table's size and item count for the ledger, at the least cost:
- *  - when the daily settings snapshot is due, it is taken now (before CreateBackup, within
+ *  - when the settings snapshot is due (daily, or per `periodMs`), it is taken now (before CreateBackup, within
  *    SNAPSHOT_DEADLINE_MS) and its DescribeTable supplies them;
  *  - otherwise, for a policy without a size trigger, the item count the state recorded while
- *    younger than TABLE_FACTS_MAX_AGE_MS (the size then comes from CreateBackup's BackupSizeBytes
+ *    younger than TABLE_FACTS_MAX_AGE_MS, or `periodMs` when longer (the size then comes from CreateBackup's BackupSizeBytes
  *    or, failing that, the last recorded one);
  *  - otherwise one DescribeTable: a first backup, a failed or slow snapshot, no upkeep, or a size
  *    policy, whose backup's size is the size probe's next baseline and must be current.
@@ -338,11 +354,12 @@ async function tableFacts(
   effective: EffectivePolicy,
   state: TableState | undefined,
   now: Date,
+  periodMs: number,
 ): Promise<BackupFacts> {
   const log = deps.log ?? silentLog;
   const at = now.toISOString();
   const upkeep = deps.upkeep;
-  if (upkeep?.snapshotSettings && olderThan(state?.settingsCapturedAt, SETTINGS_SNAPSHOT_EVERY_MS, now)) {
+  if (upkeep?.snapshotSettings && upkeepDue(job.table, state?.settingsCapturedAt, now, periodMs)) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = deps.snapshotDeadlineMs ?? SNAPSHOT_DEADLINE_MS;
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -362,7 +379,7 @@ async function tableFacts(
       clearTimeout(timer);
     }
   }
-  if (!effective.policy.size && state?.lastItemCount !== undefined && state.itemCountAt && !olderThan(state.itemCountAt, TABLE_FACTS_MAX_AGE_MS, now)) {
+  if (!effective.policy.size && state?.lastItemCount !== undefined && state.itemCountAt && !olderThan(state.itemCountAt, Math.max(TABLE_FACTS_MAX_AGE_MS, periodMs), now)) {
     return { itemCount: state.lastItemCount, at: state.itemCountAt };
   }
   const f = await deps.backups.describeTable(job.table);

@@ -1,7 +1,7 @@
 import { RetryableError, errorMessage } from '../errors';
 import { parseBackupName } from '../naming';
 import type { Retention } from '../policy';
-import { isLive, type BackupApi, type BackupInfo, type Clock, type LedgerBackupRecord, type LedgerPort, type TableState } from '../ports';
+import { isLive, type BackupApi, type BackupInfo, type Clock, type ExistenceFeed, type LedgerBackupRecord, type LedgerPort, type TableState } from '../ports';
 import { planRetention, type BackupRecord as RetentionBackup, type RetentionPlan } from './retention';
 import { silentLog, type Log } from '../log';
 
@@ -19,6 +19,9 @@ import { silentLog, type Log } from '../log';
  *    marked VANISHED (with when it was noticed) and never count toward a keep rule; records still
  *    CREATING are settled. Then the plan is made again from what exists, and only that plan's
  *    deletions happen. A steady table whose plan deletes nothing costs no AWS call.
+ *  - While the CloudTrail feed is alive (`existence`), a deletion outside the service reaches the
+ *    ledger as an event (lambda/core/events) and the ledger is taken as current: no listing and no
+ *    DescribeBackup. A hand deletion is missed only until its event arrives (typically minutes).
  *  - Each deletion is first marked in the ledger with a conditional write that fails on a held
  *    (or no longer live) record, so a legal hold placed at any moment wins.
  */
@@ -28,6 +31,8 @@ export interface PruneDeps {
   readonly ledger: LedgerPort;
   readonly clock: Clock;
   readonly log?: Log;
+  /** The CloudTrail feed: while alive, the ledger is current and the listing is skipped. */
+  readonly existence?: ExistenceFeed;
 }
 
 export interface PruneRequest {
@@ -62,7 +67,7 @@ export interface PruneOutcome {
   readonly vanished: number;
   /** Ledger records whose status the listing corrected otherwise (settled, or seen again). */
   readonly reconciled: number;
-  /** Whether the table's backups were listed to confirm the plan. */
+  /** Whether the table's backups were listed to confirm the plan (not while the CloudTrail feed is alive). */
   readonly confirmed: boolean;
 }
 
@@ -125,6 +130,12 @@ export function confirmAgainstListing(records: readonly LedgerBackupRecord[], li
   return out;
 }
 
+/** The ledger taken as current (the CloudTrail feed is alive): each live record with the status `presume` gives it. */
+export function ledgerAsConfirmation(records: readonly LedgerBackupRecord[], presume: (r: LedgerBackupRecord) => string): Confirmation {
+  const status = new Map(records.filter(isLive).map((r) => [r.backupArn!, presume(r)]));
+  return { status, vanished: [], settled: [], revived: [], unlisted: [] };
+}
+
 /** Settles the records a listing did not show with one DescribeBackup each (a rare path). */
 async function describeUnlisted(deps: PruneDeps, found: Confirmation, justCreated: string | undefined): Promise<void> {
   for (const r of found.unlisted) {
@@ -166,18 +177,19 @@ export async function pruneTable(deps: PruneDeps, req: PruneRequest): Promise<Pr
     });
 
   // From the ledger alone; a record long CREATING is presumed settled here (the listing decides).
-  const presumed = plan(
-    ownedBackups(mine, (r) => (r.status === 'CREATING' && now.getTime() - timeOf(r).getTime() >= SETTLE_AFTER_MS ? 'AVAILABLE' : r.status)),
-  );
+  const presume = (r: LedgerBackupRecord): string => (r.status === 'CREATING' && now.getTime() - timeOf(r).getTime() >= SETTLE_AFTER_MS ? 'AVAILABLE' : r.status);
+  const presumed = plan(ownedBackups(mine, presume));
   const base = { table: req.table, policy: req.policy, deleted: [] as string[], deferred: [], failed: [], vanished: 0, reconciled: 0 };
   if (presumed.delete.length === 0) return { ...base, plan: presumed, confirmed: false };
 
-  // Something would go: confirm what exists first, against the whole history (the caller's
-  // fresher records win over what the read shows).
-  if (req.records) mine = own(overlay(await deps.ledger.listBackupRecords(req.table, req.policy), req.records));
-  const listing = (await deps.backups.listBackups(req.table)).filter((b) => b.table === req.table);
-  const found = confirmAgainstListing(mine, listing);
-  await describeUnlisted(deps, found, req.justCreated);
+  // Something would go: confirm what exists first, by listing unless the CloudTrail feed keeps
+  // the ledger current. A listing is checked against the whole history (it may revive a VANISHED
+  // record); the caller's fresher records win over what that read shows.
+  const byEvents = (await deps.existence?.eventsAlive(now)) === true;
+  if (!byEvents && req.records) mine = own(overlay(await deps.ledger.listBackupRecords(req.table, req.policy), req.records));
+  const listing = byEvents ? undefined : (await deps.backups.listBackups(req.table)).filter((b) => b.table === req.table);
+  const found = listing ? confirmAgainstListing(mine, listing) : ledgerAsConfirmation(mine, presume);
+  if (listing) await describeUnlisted(deps, found, req.justCreated);
   let reconciled = 0;
   if (!req.dryRun) {
     const at = deps.clock.now().toISOString();
@@ -192,7 +204,7 @@ export async function pruneTable(deps: PruneDeps, req: PruneRequest): Promise<Pr
     const seen = found.status.get(r.backupArn!);
     return seen === GONE ? undefined : (seen ?? r.status);
   }));
-  const outcome: PruneOutcome = { ...base, plan: confirmedPlan, vanished: found.vanished.length, reconciled, confirmed: true };
+  const outcome: PruneOutcome = { ...base, plan: confirmedPlan, vanished: found.vanished.length, reconciled, confirmed: !byEvents };
   if (req.dryRun) return outcome;
 
   const owned = new Map(mine.filter(isLive).map((r) => [r.backupArn!, r]));
