@@ -15,7 +15,7 @@ import type { BackupStateProps } from './backup-state';
 import { ChangeTrigger } from './change-trigger';
 import type { LogRetentionProps, OptInTagProps } from './common-props';
 import { logMessageAlarm } from './private/alarms';
-import { BackupFunctions, WORKER_TIMEOUT } from './service/backup-functions';
+import { BackupFunctions, PLANNER_TIMEOUT, WORKER_TIMEOUT } from './service/backup-functions';
 import type { BackupFunctionsOptions } from './service/backup-functions';
 import { CoverageDigest } from './service/coverage-digest';
 import type { CoverageDigestOptions } from './service/coverage-digest';
@@ -190,7 +190,7 @@ export class DynamoDbBackupService extends Construct {
     const policies = new PolicyParameters(this, props);
     this.policies = policies.policies;
 
-    const queues = new JobQueues(this, { maxReceiveCount: options.maxReceiveCount, encryptionKey, workerTimeout: WORKER_TIMEOUT, topic });
+    const queues = new JobQueues(this, { maxReceiveCount: options.maxReceiveCount, encryptionKey, workerTimeout: WORKER_TIMEOUT, plannerTimeout: PLANNER_TIMEOUT, topic });
     this.jobQueue = queues.jobQueue;
     this.deadLetterQueue = queues.deadLetterQueue;
     this.triggerDeadLetterQueue = queues.triggerDeadLetterQueue;
@@ -214,6 +214,7 @@ export class DynamoDbBackupService extends Construct {
       workerConcurrency: options.workerConcurrency,
       auditDays: options.auditDays,
       jobQueue: this.jobQueue,
+      planQueue: queues.planQueue,
       deadLetterQueue: this.triggerDeadLetterQueue,
       grants: this.grants,
     });

@@ -21,7 +21,8 @@ export const SERVICE_NAME = 'ddb-backup';
 /** Default of `workerConcurrency`: worker instances at once. */
 export const DEFAULT_WORKER_CONCURRENCY = 10;
 
-const PLANNER_TIMEOUT = Duration.minutes(5);
+/** Timeout of the planner; the plan queue's visibility timeout follows it. */
+export const PLANNER_TIMEOUT = Duration.minutes(5);
 /** Timeout of the worker; the job queue's visibility timeout follows it. */
 export const WORKER_TIMEOUT = Duration.minutes(2);
 
@@ -92,6 +93,8 @@ export interface BackupFunctionsProps
   readonly workerConcurrency: number;
   /** The job queue: the planner sends to it, the worker consumes it. */
   readonly jobQueue: sqs.IQueue;
+  /** The plan queue of the fan-out: the planner sends the next tag page to it and consumes it. */
+  readonly planQueue: sqs.IQueue;
   /** Dead-letter queue of failed asynchronous planner runs (the trigger DLQ). */
   readonly deadLetterQueue: sqs.IQueue;
   /** The service's permissions: the planner's and the worker's roles get theirs. */
@@ -119,7 +122,7 @@ export class BackupFunctions {
       description: 'DynamoDB backups: resolves tagged tables and policies, enqueues backup jobs',
       timeout: PLANNER_TIMEOUT,
       logRetention: props.logRetention,
-      environment: { ...environment, [ENV.JOB_QUEUE_URL]: props.jobQueue.queueUrl },
+      environment: { ...environment, [ENV.JOB_QUEUE_URL]: props.jobQueue.queueUrl, [ENV.PLAN_QUEUE_URL]: props.planQueue.queueUrl },
       deadLetterQueue: props.deadLetterQueue,
     });
     const worker = handlerFunction(scope, 'Worker', {
@@ -138,6 +141,10 @@ export class BackupFunctions {
 
     props.grants.planner(planner.role);
     props.grants.worker(worker.role);
+
+    // The fan-out: one plan queue message (the next tag pages of a run) per invocation.
+    props.planQueue.grantSendMessages(planner.role);
+    this.planner.addEventSource(new SqsEventSource(props.planQueue, { batchSize: 1 }));
 
     // maxConcurrency = reserved concurrency: the poller never invokes more instances than the
     // reservation allows, so no job is throttled back to the queue (and towards the DLQ).

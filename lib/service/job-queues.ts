@@ -24,6 +24,8 @@ export interface JobQueuesProps extends Required<JobQueuesOptions> {
   readonly encryptionKey: kms.IKey;
   /** Timeout of the worker, the job queue's consumer (the visibility timeout is 6x this). */
   readonly workerTimeout: Duration;
+  /** Timeout of the planner, the plan queue's consumer (the visibility timeout is 6x this). */
+  readonly plannerTimeout: Duration;
   /** Where the alarms on both dead-letter queues go (ALARM and OK). */
   readonly topic: sns.ITopic;
 }
@@ -46,6 +48,11 @@ export class JobQueues {
   public readonly triggerDeadLetterQueue: sqs.Queue;
   /** Who may send to the job queue: its policy denies sqs:SendMessage to every other principal. */
   public readonly senders: QueueSenders;
+  /**
+   * SQS standard queue of the planner's fan-out (planner -> planner): the next tag page of a
+   * run. Its dead-letter queue is the trigger DLQ.
+   */
+  public readonly planQueue: sqs.Queue;
   /** Alarms as soon as a job reaches the job DLQ. */
   public readonly deadLetterAlarm: cloudwatch.Alarm;
   /** Alarms as soon as a trigger delivery or planner run reaches the trigger DLQ. */
@@ -82,6 +89,15 @@ export class JobQueues {
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+    });
+
+    this.planQueue = new sqs.Queue(scope, 'PlanQueue', {
+      visibilityTimeout: Duration.seconds(props.plannerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      retentionPeriod: Duration.days(1),
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.triggerDeadLetterQueue, maxReceiveCount: props.maxReceiveCount },
     });
 
     this.deadLetterAlarm = queueMessagesAlarm(

@@ -7,6 +7,7 @@ import {
   BackupFunctions,
   DEFAULT_WORKER_CONCURRENCY,
   SERVICE_NAME,
+  PLANNER_TIMEOUT,
   WORKER_TIMEOUT,
   serviceEnvironment,
 } from '../../lib/service/backup-functions';
@@ -18,7 +19,7 @@ const TABLES = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:tab
 function build(workerConcurrency = DEFAULT_WORKER_CONCURRENCY) {
   const fixture = partFixture();
   const { scope, encryptionKey, ledgerTable, topic } = fixture;
-  const queues = new JobQueues(scope, { maxReceiveCount: 4, workerTimeout: WORKER_TIMEOUT, encryptionKey, topic });
+  const queues = new JobQueues(scope, { maxReceiveCount: 4, workerTimeout: WORKER_TIMEOUT, plannerTimeout: PLANNER_TIMEOUT, encryptionKey, topic });
   const grants = new BackupServiceGrants({
     scope,
     ledgerTable,
@@ -37,6 +38,7 @@ function build(workerConcurrency = DEFAULT_WORKER_CONCURRENCY) {
     logRetention: logs.RetentionDays.ONE_WEEK,
     workerConcurrency,
     jobQueue: queues.jobQueue,
+    planQueue: queues.planQueue,
     deadLetterQueue: queues.triggerDeadLetterQueue,
     grants,
   });
@@ -112,7 +114,13 @@ describe('BackupFunctions', () => {
       Role: { 'Fn::GetAtt': [logicalIdOf(functions.worker.role!), 'Arn'] },
       ReservedConcurrentExecutions: 4,
     });
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    // Two mappings: the worker's (capped) and the planner's plan queue of the fan-out (one message per invocation).
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalIdOf(functions.planner) },
+      EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(queues.planQueue), 'Arn'] },
+      BatchSize: 1,
+    });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: logicalIdOf(functions.worker) },
       EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(queues.jobQueue), 'Arn'] },

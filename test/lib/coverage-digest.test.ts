@@ -6,7 +6,7 @@ import * as perms from '../../lib/perms';
 import { CoverageDigest, DEFAULT_DIGEST_SCHEDULE } from '../../lib/service/coverage-digest';
 import type { CoverageDigestProps } from '../../lib/service/coverage-digest';
 import { JobQueues } from '../../lib/service/job-queues';
-import { WORKER_TIMEOUT } from '../../lib/service/backup-functions';
+import { PLANNER_TIMEOUT, WORKER_TIMEOUT } from '../../lib/service/backup-functions';
 import { actionsOn, allActions, logicalIdOf, partFixture, unacknowledgedUnder } from './helpers';
 
 const TABLES = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/*';
@@ -14,7 +14,7 @@ const TABLES = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:tab
 function build(props: Partial<Pick<CoverageDigestProps, 'digestSchedule' | 'digestIgnoreTables'>> = {}) {
   const fixture = partFixture();
   const { scope, encryptionKey, ledgerTable, topic } = fixture;
-  const queues = new JobQueues(scope, { maxReceiveCount: 3, workerTimeout: WORKER_TIMEOUT, encryptionKey, topic });
+  const queues = new JobQueues(scope, { maxReceiveCount: 3, workerTimeout: WORKER_TIMEOUT, plannerTimeout: PLANNER_TIMEOUT, encryptionKey, topic });
   const grants = new BackupServiceGrants({
     scope,
     ledgerTable,

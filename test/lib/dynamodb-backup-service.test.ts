@@ -300,7 +300,7 @@ describe('DynamoDbBackupService', () => {
       const { stack, service, template } = synth();
 
       // Assess
-      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2); // and the planner's plan queue
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionName: { Ref: id(stack, service.worker) },
         EventSourceArn: { 'Fn::GetAtt': [id(stack, service.jobQueue), 'Arn'] },

@@ -7,7 +7,7 @@ import { logicalIdOf, partFixture } from './helpers';
 
 function build(maxReceiveCount = 3, workerTimeout = Duration.minutes(2)) {
   const fixture = partFixture();
-  const queues = new JobQueues(fixture.scope, { maxReceiveCount, workerTimeout, encryptionKey: fixture.encryptionKey, topic: fixture.topic });
+  const queues = new JobQueues(fixture.scope, { maxReceiveCount, workerTimeout, plannerTimeout: Duration.minutes(5), encryptionKey: fixture.encryptionKey, topic: fixture.topic });
   let template: Template | undefined;
   return {
     ...fixture,
@@ -127,5 +127,17 @@ describe('JobQueues', () => {
         OKActions: [{ Ref: logicalIdOf(topic) }],
       });
     }
+  });
+});
+
+describe('JobQueues: the plan queue of the planner fan-out', () => {
+  it('is an encrypted standard queue whose visibility is 6x the planner timeout and whose failures go to the trigger DLQ', () => {
+    const { queues, template } = build();
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 1800,
+      KmsMasterKeyId: Match.anyValue(),
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalIdOf(queues.triggerDeadLetterQueue), 'Arn'] }, maxReceiveCount: 3 },
+    });
+    expect(queues.planQueue.fifo).toBe(false);
   });
 });

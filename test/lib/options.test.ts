@@ -30,6 +30,7 @@ describe('resolveOptions', () => {
     expect(errors).toEqual([]);
     expect(options).toEqual({
       tagKey: 'backup:policy',
+      auditDays: 400,
       maxReceiveCount: 3,
       workerConcurrency: DEFAULT_WORKER_CONCURRENCY,
       logRetention: logs.RetentionDays.ONE_MONTH,

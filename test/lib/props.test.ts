@@ -46,7 +46,7 @@ describe('props', () => {
     const service = new DynamoDbBackupService(stack, 'Backups', every);
 
     // Assess
-    expect(Object.keys(every)).toHaveLength(23);
+    expect(Object.keys(every)).toHaveLength(24);
     expect(service.encryptionKey).toBe(key);
     expect(() => Template.fromStack(stack)).not.toThrow();
   });
