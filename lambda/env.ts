@@ -85,3 +85,12 @@ export const DIGEST_ENV = {
   /** Comma-separated table names or `prefix*` patterns left out of the coverage digest. */
   IGNORE_TABLES: 'DDB_BACKUP_DIGEST_IGNORE_TABLES',
 } as const;
+
+/** Metrics (issue #18): the EMF metrics of the worker, planner and digest. */
+export const METRICS_ENV = {
+  /** `true`: add a `Table` dimension next to `Policy` (one metric per table: costs more). */
+  PER_TABLE: 'DDB_BACKUP_METRICS_PER_TABLE',
+} as const;
+
+/** The digest's hourly event: publish the recovery-point age metrics only (no SNS digest). */
+export const AGE_TICK_EVENT = { metricsOnly: true } as const;
