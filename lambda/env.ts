@@ -88,7 +88,7 @@ export const DIGEST_ENV = {
 
 /** Metrics (issue #18): the EMF metrics of the worker, planner and digest. */
 export const METRICS_ENV = {
-  /** `true`: add a `Table` dimension next to `Policy` (one metric per table: costs more). */
+  /** `true`: add a `Table` dimension set next to `Policy` (one metric per table: costs more). */
   PER_TABLE: 'DDB_BACKUP_METRICS_PER_TABLE',
 } as const;
 

@@ -12,7 +12,10 @@ import { AGE_TICK_EVENT, METRICS_ENV, SIZE_DEFAULTS, SIZE_ENV } from '../env';
 
 /** The service's metrics writer: its namespace from the environment, else the service's. */
 export function serviceMetrics(serviceName: string, env: NodeJS.ProcessEnv = process.env): Metrics {
-  return new Metrics({ namespace: env[SIZE_ENV.METRIC_NAMESPACE] || SIZE_DEFAULTS.METRIC_NAMESPACE, serviceName });
+  const metrics = new Metrics({ namespace: env[SIZE_ENV.METRIC_NAMESPACE] || SIZE_DEFAULTS.METRIC_NAMESPACE, serviceName });
+  // No `service` dimension: the dashboard and the RPO alarms read the metrics by `Policy` alone.
+  metrics.clearDefaultDimensions();
+  return metrics;
 }
 
 /** True when the per-table dimension is switched on (METRICS_ENV.PER_TABLE=true). */
@@ -20,7 +23,10 @@ export function perTableMetrics(env: NodeJS.ProcessEnv = process.env): boolean {
   return env[METRICS_ENV.PER_TABLE] === 'true';
 }
 
-/** Writes points, one EMF document per (policy, table) dimension set. */
+/**
+ * Writes points, one EMF document per (policy, table): dimension `Policy`, and for a point with a
+ * table a second dimension set `Table` (so the per-policy figures stay whole).
+ */
 export function writePoints(metrics: Metrics, points: readonly MetricPoint[]): void {
   const groups = new Map<string, MetricPoint[]>();
   for (const p of points) {
@@ -29,7 +35,7 @@ export function writePoints(metrics: Metrics, points: readonly MetricPoint[]): v
   }
   for (const group of groups.values()) {
     metrics.addDimension(POLICY_DIMENSION, group[0].policy);
-    if (group[0].table !== undefined) metrics.addDimension(TABLE_DIMENSION, group[0].table);
+    if (group[0].table !== undefined) metrics.addDimensions({ [TABLE_DIMENSION]: group[0].table });
     for (const p of group) metrics.addMetric(p.name, p.unit === 'Seconds' ? MetricUnit.Seconds : MetricUnit.Count, p.value);
     metrics.publishStoredMetrics();
   }

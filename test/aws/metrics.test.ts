@@ -41,17 +41,16 @@ describe('EMF metrics', () => {
     );
     // Assess
     expect(docs).toHaveLength(2);
-    expect(docs[0]._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'DynamoDBBackupService', Dimensions: [expect.arrayContaining(['Policy'])] });
-    expect(docs[0]._aws.CloudWatchMetrics[0].Dimensions[0]).not.toContain('Table');
+    expect(docs[0]._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'DynamoDBBackupService', Dimensions: [['Policy']] });
     expect(docs[0]).toMatchObject({ Policy: 'daily', BackupsCreated: 1, BackupsDeleted: 3 });
     expect(docs[1]).toMatchObject({ Policy: 'hourly', NewestBackupAgeSeconds: 60 });
     expect(docs[1]._aws.CloudWatchMetrics[0].Metrics).toEqual([{ Name: 'NewestBackupAgeSeconds', Unit: 'Seconds' }]);
   });
 
-  it('adds the Table dimension only for points that carry a table', async () => {
+  it('adds a Table dimension set, next to Policy, only for points that carry a table', async () => {
     const docs = await emfOf(() => writePoints(serviceMetrics('test', {}), [{ name: 'BackupsCreated', unit: 'Count', value: 1, policy: 'daily', table: 'orders' }]));
     expect(docs[0]).toMatchObject({ Policy: 'daily', Table: 'orders' });
-    expect(docs[0]._aws.CloudWatchMetrics[0].Dimensions[0]).toEqual(expect.arrayContaining(['Policy', 'Table']));
+    expect(docs[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([['Policy'], ['Table']]);
   });
 });
 
