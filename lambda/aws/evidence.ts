@@ -10,8 +10,9 @@ import { mapPool } from '../core/backup/in-process';
 import type { PolicyForCost, TableForCost } from '../core/cost/forecast';
 import { RetryableError, UsageError, errorMessage } from '../core/errors';
 import { rpoTargetMinutes } from '../core/evidence/rpo';
-import { evidenceReport, type DrillFacts, type EvidenceFacts, type EvidenceReport, type ListedBackup } from '../core/evidence/report';
-import { listAllTables } from './coverage';
+import { evidenceReport, verdictSection, type DrillFacts, type EvidenceFacts, type EvidenceReport, type ListedBackup } from '../core/evidence/report';
+import type { CoverageFlag, CoverageReport } from '../core/coverage/coverage';
+import { listAllTables, publishDigest } from './coverage';
 import { translateError } from './errors';
 import { findTable } from './restore';
 import type { Service } from './service';
@@ -176,4 +177,36 @@ async function costFacts(svc: Service, t: Selected, onlyPolicy: string | undefin
 export async function gatherCostFacts(svc: Service, sel: TableSelection, concurrency = 4): Promise<TableForCost[]> {
   const tables = await selectTables(svc, sel, false);
   return mapPool(tables, concurrency, (t) => costFacts(svc, t, sel.policy));
+}
+
+/** The window of the digest's verdicts: the report's default, so `ddb-backup report` shows the same. */
+export const DIGEST_EVIDENCE_DAYS = 30;
+
+/** How long the digest spends on verdicts: ListBackups runs at 5 calls/s per account, so a large account gets part. */
+export const DIGEST_EVIDENCE_BUDGET_MS = 180_000;
+
+/**
+ * The daily digest with the evidence verdicts of the same tables appended (the same verdicts as
+ * `ddb-backup report --since 30d`), as many tables as fit in `budgetMs` (the message says how many).
+ * Verdicts that cannot be gathered are said so; the digest goes out either way.
+ */
+export async function publishDigestWithVerdicts(
+  svc: Service,
+  report: CoverageReport,
+  flags: readonly CoverageFlag[],
+  budgetMs = DIGEST_EVIDENCE_BUDGET_MS,
+): Promise<{ messageId?: string; flagged: number }> {
+  let appendix: string;
+  try {
+    const since = new Date(svc.clock.now().getTime() - DIGEST_EVIDENCE_DAYS * 86_400_000);
+    const tables = report.tables.map((t) => ({ table: t.table, policies: t.policies.map((p) => p.name) }));
+    const deadline = Date.now() + budgetMs;
+    const gathered = await mapPool(tables, 4, (t) => (Date.now() < deadline ? evidenceFacts(svc, t) : Promise.resolve(undefined)));
+    const facts = gathered.filter((f): f is EvidenceFacts => f !== undefined);
+    const part = facts.length < tables.length ? `Verdicts of ${facts.length} of ${tables.length} tables (the rest did not fit the time budget).\n` : '';
+    appendix = part + verdictSection(evidenceReport(facts, { from: since, to: svc.clock.now() }), `ddb-backup report --since ${DIGEST_EVIDENCE_DAYS}d`);
+  } catch (err) {
+    appendix = `Evidence verdicts unavailable: ${errorMessage(err)}`;
+  }
+  return publishDigest(svc, report, flags, appendix);
 }

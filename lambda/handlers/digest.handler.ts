@@ -14,13 +14,14 @@ const service = lazy(async () => (await import('../aws/service')).serviceFromEnv
 
 export async function digestHandler(event: unknown = {}, svc?: Service, env: NodeJS.ProcessEnv = process.env): Promise<DigestOutcome> {
   const s = svc ?? (await service());
-  const { collectCoverage, publishDigest } = await import('../aws/coverage');
+  const { collectCoverage } = await import('../aws/coverage');
+  const { publishDigestWithVerdicts } = await import('../aws/evidence');
   const ports: DigestPorts = {
     clock: s.clock,
     log: logger,
     collect: async (ignore) => writeNewestBackupAges(metrics, await collectCoverage(s, { ignore }), s.clock.now()),
-    // The hourly tick publishes the ages only; the daily run the digest too.
-    publish: (report, flags) => (isAgeTick(event) ? Promise.resolve({ flagged: 0 }) : publishDigest(s, report, flags)),
+    // The hourly tick publishes the ages only; the daily run the digest too, with the evidence verdicts.
+    publish: (report, flags) => (isAgeTick(event) ? Promise.resolve({ flagged: 0 }) : publishDigestWithVerdicts(s, report, flags)),
   };
   return runCoverageDigest(ports, { ignoreTables: env[DIGEST_ENV.IGNORE_TABLES], ledgerTable: s.config.ledgerTable });
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { gapsAndBreaches } from '../../lambda/core/evidence/gaps';
-import { evidenceReport, evidenceRow, recoveryPoints, reportCsv, reportMarkdown, type EvidenceFacts } from '../../lambda/core/evidence/report';
+import { evidenceReport, evidenceRow, recoveryPoints, reportCsv, reportMarkdown, verdictSection, type EvidenceFacts } from '../../lambda/core/evidence/report';
 
 const H = 3_600_000;
 const FROM = new Date('2026-11-01T00:00:00.000Z');
@@ -152,5 +152,27 @@ describe('evidence renderings', () => {
     expect(md[3]).toMatch(/^\| --- \|( --- \|){12}$/);
     expect(md[4]).toContain('| odd,"name"\\|x |');
     expect(md[5]).toMatch(/^\| orders \| hourly \| 90 min \| 24 \| 0 \| 0 \| off \|/);
+  });
+});
+
+describe("the digest's verdict section", () => {
+  it('counts the verdicts, names the tables that are not ok with why, and says where the full evidence is', () => {
+    // Prepare
+    const report = evidenceReport(
+      [
+        { ...base, ledger: hourlyLedger },
+        { table: 'scratch', policies: [], ledger: [], listed: [] },
+        { table: 'users', policies: [{ name: 'hourly', rpoMinutes: 90 }], ledger: [], listed: [] },
+      ],
+      { from: FROM, to: TO },
+    );
+    // Act
+    const text = verdictSection(report, 'ddb-backup report --since 30d', 1);
+    // Assess
+    expect(text.split('\n')).toEqual([
+      'Evidence verdicts since 2026-11-01T00:00:00.000Z: 1 ok, 1 at risk, 1 unprotected (full evidence: ddb-backup report --since 30d).',
+      '  UNPROTECTED scratch: no backup policy tag',
+      '  ... and 1 more',
+    ]);
   });
 });

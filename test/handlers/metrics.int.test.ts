@@ -81,4 +81,26 @@ describe('handler metrics on moto', () => {
     expect(ages.value.messageId).toBeUndefined();
     expect(after).toEqual([]); // the age tick publishes no digest
   });
+
+  it('the daily digest carries the evidence verdicts of its tables, or says how many fit the time budget', async () => {
+    // Prepare: an untagged table makes the digest go out (UNPROTECTED).
+    const env = await makeEnv('verdicts');
+    const svc = env.service();
+    const bare = uniqueName('v-bare');
+    await createTable(env, bare);
+    const { publishDigestWithVerdicts } = await import('../../lambda/aws/evidence');
+    const { collectCoverage } = await import('../../lambda/aws/coverage');
+
+    // Act
+    await digestHandler({}, svc, {});
+    const daily = await readNotifications(env, { waitForAtLeast: 1 });
+    await publishDigestWithVerdicts(svc, await collectCoverage(svc, { only: [bare] }), ['UNPROTECTED'], 0);
+    const rushed = await readNotifications(env, { waitForAtLeast: 1 });
+
+    // Assess
+    expect(daily).toHaveLength(1);
+    expect(daily[0].message).toMatch(/Evidence verdicts since \S+: \d+ ok, \d+ at risk, \d+ unprotected \(full evidence: ddb-backup report --since 30d\)\./);
+    expect(daily[0].message).toContain(`UNPROTECTED ${bare}: no backup policy tag`);
+    expect(rushed[0].message).toContain('Verdicts of 0 of 1 tables (the rest did not fit the time budget).');
+  });
 });

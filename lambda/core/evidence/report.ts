@@ -161,6 +161,21 @@ export function evidenceReport(facts: readonly EvidenceFacts[], window: { from: 
 
 // ---- renderings ----
 
+/**
+ * The verdicts as a section of the daily digest: the counts, then the tables that are not ok with
+ * why (at most `maxTables`), and the command that gives the full evidence.
+ */
+export function verdictSection(report: EvidenceReport, command: string, maxTables = 50): string {
+  const v = report.verdicts;
+  const notOk = report.tables.filter((t) => t.verdict !== 'ok');
+  const lines = [
+    `Evidence verdicts since ${report.window.from}: ${v.ok} ok, ${v['at-risk']} at risk, ${v.unprotected} unprotected (full evidence: ${command}).`,
+    ...notOk.slice(0, maxTables).map((t) => `  ${t.verdict.toUpperCase()} ${t.table}: ${t.reasons.join('; ')}`),
+  ];
+  if (notOk.length > maxTables) lines.push(`  ... and ${notOk.length - maxTables} more`);
+  return lines.join('\n');
+}
+
 const CSV_HEADER = [
   'table',
   'policies',
