@@ -31,8 +31,9 @@ interface Selected {
 }
 
 /**
- * The tables a command reports on: every table of the account and region (`allTables`) or the
- * tagged ones, narrowed by `--table` / `--policy`. An unknown table or policy is a usage error.
+ * The tables a command reports on: every table of the account and region but the ledger
+ * (`allTables`) or the tagged ones, narrowed by `--table` / `--policy`. An unknown table or policy
+ * is a usage error.
  */
 export async function selectTables(svc: Service, sel: TableSelection, allTables: boolean): Promise<Selected[]> {
   if (sel.policy !== undefined && !(await svc.policies.listNames()).has(sel.policy)) {
@@ -43,7 +44,8 @@ export async function selectTables(svc: Service, sel: TableSelection, allTables:
   }
   const tagged = await svc.discovery.discover();
   const policiesOf = new Map(tagged.map((t) => [t.table, t.policies]));
-  const names = sel.table !== undefined ? [sel.table] : allTables ? await listAllTables(svc) : tagged.map((t) => t.table);
+  // The service's own ledger is no table to protect with the service (the digest leaves it out too).
+  const names = sel.table !== undefined ? [sel.table] : allTables ? (await listAllTables(svc)).filter((t) => t !== svc.config.ledgerTable) : tagged.map((t) => t.table);
   return names
     .map((table) => ({ table, policies: policiesOf.get(table) ?? [] }))
     .filter((t) => sel.policy === undefined || t.policies.includes(sel.policy))

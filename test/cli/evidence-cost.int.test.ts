@@ -107,6 +107,16 @@ describe('report and cost on moto', () => {
     expect(lines.filter((l) => l.startsWith(`| ${covered} | hourlyp, dailyp | 90 min | 1 | 0 | 1 | on`))).toHaveLength(1);
   });
 
+  it('report without filters covers every table but the service ledger', async () => {
+    // Act
+    const out = await cli(env, ['report', '--json']);
+    // Assess
+    expect(out.code).toBe(0);
+    const names = (JSON.parse(out.stdout) as ReportJson).tables.map((t) => t.table);
+    expect(names).toEqual(expect.arrayContaining([covered, empty, bare]));
+    expect(names).not.toContain(env.ledgerTable);
+  });
+
   it('report --strict exits 1 when a table is not ok', async () => {
     const out = await cli(env, ['report', '--policy', 'hourlyp', '--strict', '--json']);
     expect(out.code).toBe(1);
