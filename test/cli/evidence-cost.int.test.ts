@@ -117,6 +117,13 @@ describe('report and cost on moto', () => {
     expect(names).not.toContain(env.ledgerTable);
   });
 
+  it('report without --json or --format prints a table and the verdict count', async () => {
+    const out = await cli(env, ['report', '--policy', 'hourlyp']);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/points: service \/ AWS Backup \/ by hand/);
+    expect(out.stdout).toMatch(/2 table\(s\) from \S+ to \S+: 1 ok, 1 at risk, 0 unprotected/);
+  });
+
   it('report --strict exits 1 when a table is not ok', async () => {
     const out = await cli(env, ['report', '--policy', 'hourlyp', '--strict', '--json']);
     expect(out.code).toBe(1);
