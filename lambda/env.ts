@@ -116,3 +116,12 @@ export const FEED_ENV = {
 export const FEED_DEFAULTS = {
   SETTINGS_REFRESH_DAYS: 30,
 } as const;
+
+/** Metrics (issue #18): the EMF metrics of the worker, planner and digest. */
+export const METRICS_ENV = {
+  /** `true`: add a `Table` dimension set next to `Policy` (one metric per table: costs more). */
+  PER_TABLE: 'DDB_BACKUP_METRICS_PER_TABLE',
+} as const;
+
+/** The digest's hourly event: publish the recovery-point age metrics only (no SNS digest). */
+export const AGE_TICK_EVENT = { metricsOnly: true } as const;

@@ -21,11 +21,13 @@ import { CoverageDigest } from './service/coverage-digest';
 import type { CoverageDigestOptions } from './service/coverage-digest';
 import { JobQueues } from './service/job-queues';
 import type { JobQueuesOptions } from './service/job-queues';
+import { ServiceDashboard } from './service/dashboard';
 import { resolveOptions } from './service/options';
 import type { ChangeTriggerOptions, SizeTriggerOptions } from './service/options';
 import { PlannerRules } from './service/planner-rules';
 import type { PlannerRulesOptions } from './service/planner-rules';
 import { PolicyParameters } from './service/policy-parameters';
+import { RpoAlarms, applyMetricsContext } from './service/rpo-alarms';
 import type { PolicyParametersProps } from './service/policy-parameters';
 import { SizeTrigger } from './size-trigger';
 import { TableEvents } from './service/table-events';
@@ -156,6 +158,10 @@ export class DynamoDbBackupService extends Construct {
   public readonly grants: BackupServiceGrants;
   /** The CloudTrail feed that keeps the ledger current; undefined when `tableEvents` is false. */
   public readonly tableEvents?: TableEvents;
+  /** RPO alarms (to the topic) on NewestBackupAgeSeconds, by policy; none without the coverage digest. */
+  public readonly rpoAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
+  /** Backups, ages against RPO, queues, worker and triggers on one CloudWatch dashboard. */
+  public readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: DynamoDbBackupServiceProps = {}) {
     super(scope, id);
@@ -303,6 +309,11 @@ export class DynamoDbBackupService extends Construct {
       description: `Run summaries could not be published to the notification topic (log lines "${NOTIFY_FAILURE_MESSAGE}" of the planner, worker or digest)`,
       topic,
     });
+    // ---- observability: RPO alarms (ages come from the digest), dashboard, per-table metrics -----
+    const rpo = digest && new RpoAlarms(this, { policies: this.policies, namespace: METRIC_NAMESPACE, topic, ageFunction: digest.fn, deadLetterQueue: this.triggerDeadLetterQueue });
+    this.rpoAlarms = rpo ? rpo.alarms : {};
+    this.dashboard = new ServiceDashboard(this, { namespace: METRIC_NAMESPACE, sources: this, rpoAlarms: this.rpoAlarms }).dashboard;
+    applyMetricsContext(this, [this.planner, this.worker, this.digest]);
     // No AwsSolutions-SQS3 acknowledgement is needed for the trigger DLQ: cdk-nag sees that it is
     // the planner's dead-letter queue.
   }

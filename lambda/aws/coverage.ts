@@ -138,14 +138,16 @@ export async function publishDigest(
   svc: Service,
   report: CoverageReport,
   flags: readonly CoverageFlag[] = DIGEST_FLAGS,
+  appendix = '',
 ): Promise<{ messageId?: string; flagged: number }> {
   const flagged = flaggedTables(report, flags).length;
   if (flagged === 0 || !svc.config.topicArn) return { flagged };
   let maxTables = 500;
-  let message = digestMessage(report, flags, maxTables);
+  const compose = () => digestMessage(report, flags, maxTables) + (appendix ? `\n\n${appendix}` : '');
+  let message = compose();
   while (Buffer.byteLength(message) > 240 * 1024 && maxTables > 1) {
     maxTables = Math.floor(maxTables / 2);
-    message = digestMessage(report, flags, maxTables);
+    message = compose();
   }
   const out = await svc.clients.sns.send(
     new PublishCommand({

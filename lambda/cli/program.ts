@@ -30,6 +30,8 @@ import { errorAnswer, humanBytes, oneLineError, renderTable } from './output';
 import { registerOperatorCommands } from './operator';
 import { startProgress } from './progress';
 import { registerRunsCommand } from './runs';
+import { registerReportCommand } from './report';
+import { registerCostCommand } from './cost';
 
 /** The ledger a dry run gets: any use of it is a bug, and says so. */
 const dryRunLedger: LedgerPort = new Proxy({} as LedgerPort, {
@@ -37,7 +39,7 @@ const dryRunLedger: LedgerPort = new Proxy({} as LedgerPort, {
 });
 
 /** The command modules (`lambda/cli/*.ts`) the program registers. */
-const extraCommands: RegisterCommands[] = [registerOperatorCommands, registerRunsCommand];
+const extraCommands: RegisterCommands[] = [registerOperatorCommands, registerRunsCommand, registerReportCommand, registerCostCommand];
 
 function endpointArg(value: string): string {
   try {

@@ -83,6 +83,8 @@ export const PolicySchema = z
     pointInTimeRecovery: PointInTimeRecoverySchema.optional(),
     /** `failures`: only failures are published; `all`: every run summary. Failures are always sent. */
     notify: z.enum(NOTIFY_MODES).default('failures'),
+    /** Recovery point objective, hours: the RPO alarm and the report's breaches. Absent: the schedule's interval × 1.5. */
+    rpoHours: z.number().positive().max(8784).optional(),
   })
   .strict();
 

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Service } from '../aws/service';
 import { lazy } from '../core/lazy';
+import { metered, serviceMetrics } from '../aws/metrics';
 import { handlePlannerEvent, plannerSummary, type PlannerEventPorts, type PlannerOutcome, type PlannerSummary } from '../core/backup/planner-events';
 import { SIZE_DEFAULTS, SIZE_ENV } from '../env';
 
@@ -10,6 +11,7 @@ import { SIZE_DEFAULTS, SIZE_ENV } from '../env';
  */
 
 const logger = new Logger({ serviceName: 'ddb-backup-planner' });
+const metrics = serviceMetrics('ddb-backup-planner');
 /** The service over this function's environment: it and its SDK clients load on first use, not at cold start. */
 const service = lazy(async () => (await import('../aws/service')).serviceFromEnv());
 
@@ -23,7 +25,7 @@ export async function plannerHandler(event: unknown, svc?: Service, opts: Planne
   const ports: PlannerEventPorts = {
     clock: s.clock,
     log: logger,
-    run: () => ({ policies: s.policies, discovery: s.discovery, runs: s.ledger(), queue: s.queue(), notifier: s.notifier, clock: s.clock, log: logger, backups: s.backups, pages: s.planQueue(), pagesPerInvocation: s.config.pagesPerInvocation }),
+    run: () => ({ policies: s.policies, discovery: s.discovery, ...metered(s.ledger(), s.notifier, metrics), queue: s.queue(), clock: s.clock, log: logger, backups: s.backups, pages: s.planQueue(), pagesPerInvocation: s.config.pagesPerInvocation }),
   };
   return handlePlannerEvent(ports, event, { alarmPrefix: opts.alarmPrefix ?? (process.env[SIZE_ENV.ALARM_PREFIX] || SIZE_DEFAULTS.ALARM_PREFIX) });
 }

@@ -5,8 +5,10 @@ import type { Service } from '../aws/service';
 import { deliverJob } from '../core/backup/delivery';
 import type { JobResult } from '../core/jobs';
 import { lazy } from '../core/lazy';
+import { metered, serviceMetrics } from '../aws/metrics';
 
 const logger = new Logger({ serviceName: 'ddb-backup-worker' });
+const metrics = serviceMetrics('ddb-backup-worker');
 /** The service over this function's environment: it and its SDK clients load on first use, not at cold start. */
 const service = lazy(async () => (await import('../aws/service')).serviceFromEnv());
 
@@ -17,7 +19,7 @@ export async function handleRecord(record: SQSRecord, svc: Service): Promise<Job
   const existence = existenceFeed(svc);
   const job = () => ({
     worker: { policies: svc.policies, backups: svc.backups, ledger: svc.ledger(), clock: svc.clock, log: logger, upkeep: tableUpkeep(svc), existence },
-    finish: { runs: svc.ledger(), notifier: svc.notifier, clock: svc.clock, log: logger },
+    finish: { ...metered(svc.ledger(), svc.notifier, metrics), clock: svc.clock, log: logger },
   });
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
   return deliverJob({ log: logger, maxReceiveCount: svc.config.maxReceiveCount, job }, { messageId: record.messageId, body: record.body, receiveCount });

@@ -34,8 +34,8 @@ const BACKUPS = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:ta
 const PARAMETERS = 'arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/dynamodb-backup/*';
 const INDEXES = 'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/*/index/*';
 
-/** Rules besides the schedules and prune sweeps: size probe, size alarm -> planner, stream reconcile, digest, the two CloudTrail table-event rules. */
-const TRIGGER_RULES = 6;
+/** Rules besides the schedules and prune sweeps: size probe, size alarm -> planner, stream reconcile, digest, the digest's hourly age tick, the two CloudTrail table-event rules. */
+const TRIGGER_RULES = 7;
 
 describe('DynamoDbBackupService', () => {
   describe('policies', () => {
