@@ -27,6 +27,7 @@ import {
   type RegisterCommands,
 } from './context';
 import { errorAnswer, humanBytes, oneLineError, renderTable } from './output';
+import { registerDrillCommands } from './drill';
 import { registerOperatorCommands } from './operator';
 import { startProgress } from './progress';
 import { registerRunsCommand } from './runs';
@@ -37,7 +38,7 @@ const dryRunLedger: LedgerPort = new Proxy({} as LedgerPort, {
 });
 
 /** The command modules (`lambda/cli/*.ts`) the program registers. */
-const extraCommands: RegisterCommands[] = [registerOperatorCommands, registerRunsCommand];
+const extraCommands: RegisterCommands[] = [registerOperatorCommands, registerRunsCommand, registerDrillCommands];
 
 function endpointArg(value: string): string {
   try {
