@@ -11,7 +11,6 @@ import {
   RestoreTableFromBackupCommand,
   ScanCommand,
   type DynamoDBClient,
-  type AttributeValue,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
@@ -20,6 +19,7 @@ import { SETTING_NAMES, type TableSettings } from '../core/restore/restore';
 import { LedgerMissingError } from '../core/errors';
 import { isNotFound, isTableGone, withRetryable } from './errors';
 import type { Ledger } from './ledger';
+import { countItems } from './in-place';
 import { chooseBackup, findTable, NoBackupError } from './restore';
 import { ttl } from './run-ledger';
 import type { Service } from './service';
@@ -130,18 +130,6 @@ export function shapeOf(t: TableDescription): TableShape {
     sse: sseOf(t.SSEDescription),
     ...(t.BillingModeSummary === undefined ? { billingMode: 'PROVISIONED' } : t.BillingModeSummary.BillingMode ? { billingMode: t.BillingModeSummary.BillingMode } : {}),
   };
-}
-
-/** Every item of a table, counted with paginated COUNT scans. */
-async function countItems(ddb: DynamoDBClient, table: string): Promise<number> {
-  let n = 0;
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const out = await ddb.send(new ScanCommand({ TableName: table, Select: 'COUNT', ...(start ? { ExclusiveStartKey: start } : {}) }));
-    n += out.Count ?? 0;
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return n;
 }
 
 /** Reads up to `n` items back by their key (consistent reads); the keys that could not be read. */

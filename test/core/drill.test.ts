@@ -117,7 +117,7 @@ function fakeDeps(opts: { busyLooks?: number; failInspect?: boolean; backups?: s
   const deps: DrillDeps = {
     clock: { now: () => new Date(t) },
     tagKey: 'backup:policy',
-    async resolveBackup(table, backup) {
+    async resolveBackup(_table, backup) {
       if (!(opts.backups ?? ['arn:b1']).includes(backup === 'latest' ? 'arn:b1' : backup)) throw new Error(`no backup ${backup}`);
       return { backupArn: backup === 'latest' ? 'arn:b1' : backup };
     },
