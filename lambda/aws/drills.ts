@@ -232,9 +232,10 @@ export function drillDeps(svc: Service, clients: SettingsClients): DrillDeps {
     },
     async lastDrilled(tables) {
       const d = drills();
-      const out: Record<string, string | undefined> = {};
-      for (const t of tables) out[t] = (await d.latest(t))?.startedAt;
-      return out;
+      const entries: [string, string | undefined][] = [];
+      for (const t of tables) entries.push([t, (await d.latest(t))?.startedAt]);
+      // fromEntries defines own properties, even for a table named `__proto__`.
+      return Object.fromEntries(entries);
     },
   };
 }

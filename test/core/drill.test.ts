@@ -14,6 +14,7 @@ import {
   type DrillRecord,
 } from '../../lambda/core/restore/drill';
 import type { TableSettings } from '../../lambda/core/restore/restore';
+import { parsePolicy } from '../../lambda/core/policy';
 
 const tableName = fc.stringMatching(/^[A-Za-z0-9_.-]{3,255}$/);
 const T0 = new Date('2026-12-02T10:00:00Z');
@@ -57,7 +58,7 @@ describe('drill names and rotation', () => {
     fc.assert(
       fc.property(fc.uniqueArray(tableName, { minLength: 1, maxLength: 8 }), (tables) => {
         // Act: drill as many times as there are tables, each drill recorded as the newest.
-        const last: Record<string, string | undefined> = {};
+        const last: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
         const picked: string[] = [];
         for (let i = 0; i < tables.length; i++) {
           const t = pickDrillTable(tables, last)!;
@@ -71,6 +72,7 @@ describe('drill names and rotation', () => {
     expect(pickDrillTable(['a-t', 'b-t', 'c-t'], { 'a-t': '2026-01-02', 'b-t': undefined, 'c-t': '2026-01-01' })).toBe('b-t');
     expect(pickDrillTable(['a-t', 'c-t'], { 'a-t': '2026-01-02', 'c-t': '2026-01-01' })).toBe('c-t');
     expect(pickDrillTable([], {})).toBeUndefined();
+    expect(pickDrillTable(['toString', 'b-t'], { 'b-t': '2026-01-01' })).toBe('toString');
   });
 });
 
@@ -186,5 +188,13 @@ describe('drillTask (the steps the waiter and the CLI run)', () => {
     const world = fakeDeps();
     const out = await world.run(drillState(T0, { policy: 'daily' }));
     expect(drillRecordOf(out.state)).toMatchObject({ table: 'users', policy: 'daily' });
+  });
+});
+
+describe('the policy\'s drill field', () => {
+  it('takes a schedule expression and refuses anything else, naming the field', () => {
+    expect(parsePolicy({ schedule: 'rate(1 day)', drill: { schedule: 'cron(0 6 ? * MON *)' } }).drill).toEqual({ schedule: 'cron(0 6 ? * MON *)' });
+    expect(() => parsePolicy({ drill: { schedule: 'every monday' } })).toThrow(/drill\.schedule/);
+    expect(() => parsePolicy({ drill: { schedule: 'rate(1 day)', keep: true } })).toThrow(/drill/);
   });
 });

@@ -150,9 +150,11 @@ export function scratchTableName(table: string, at: Date): string {
 
 /** The next table to drill: never drilled first, then the oldest drill; ties by name. */
 export function pickDrillTable(tables: readonly string[], lastDrilled: Readonly<Record<string, string | undefined>>): string | undefined {
+  // Own entries only: a table may be named like an Object member (`toString`, `__proto__`).
+  const at = (t: string) => (Object.prototype.hasOwnProperty.call(lastDrilled, t) ? (lastDrilled[t] ?? '') : '');
   return [...new Set(tables)].sort((a, b) => {
-    const la = lastDrilled[a] ?? '';
-    const lb = lastDrilled[b] ?? '';
+    const la = at(a);
+    const lb = at(b);
     return la === lb ? a.localeCompare(b) : la.localeCompare(lb);
   })[0];
 }
