@@ -20,6 +20,7 @@ import type { BackupFunctionsOptions } from './service/backup-functions';
 import { CoverageDigest } from './service/coverage-digest';
 import type { CoverageDigestOptions } from './service/coverage-digest';
 import { JobQueues } from './service/job-queues';
+import { LongTaskWaiter } from './service/long-task-waiter';
 import type { JobQueuesOptions } from './service/job-queues';
 import { resolveOptions } from './service/options';
 import type { ChangeTriggerOptions, SizeTriggerOptions } from './service/options';
@@ -150,6 +151,8 @@ export class DynamoDbBackupService extends Construct {
   public readonly notifyFailureAlarm: cloudwatch.Alarm;
   /** The permissions of the service's functions and of the `ddb-backup` CLI. */
   public readonly grants: BackupServiceGrants;
+  /** The long-task waiter (restore drills); created when a policy has `drill`. */
+  public readonly waiter?: LongTaskWaiter;
 
   constructor(scope: Construct, id: string, props: DynamoDbBackupServiceProps = {}) {
     super(scope, id);
@@ -272,6 +275,14 @@ export class DynamoDbBackupService extends Construct {
       });
       this.digest = digest.fn;
       this.digestRule = digest.rule;
+    }
+
+    // ---- restore drills: the long-task waiter and one schedule per policy with `drill` -----------
+    const drills = policies.deployed.filter((p) => p.policy.drill);
+    if (drills.length > 0) {
+      const { logRetention } = options;
+      this.waiter = new LongTaskWaiter(this, 'LongTaskWaiter', { ledgerTable, topic, encryptionKey, tagKey, logRetention, grants: this.grants });
+      for (const { name, policy } of drills) this.waiter.addDrillSchedule(name, policy.drill!.schedule);
     }
 
     // ---- notification failures ------------------------------------------------------------------

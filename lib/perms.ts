@@ -185,3 +185,11 @@ export const STREAM_ENABLE_ACTIONS: readonly string[] = ['dynamodb:UpdateTable']
 
 /** CreateEventSourceMapping checks that the caller may read the stream. */
 export const MAPPING_STREAM_CHECK_ACTIONS: readonly string[] = ['dynamodb:DescribeStream', 'dynamodb:ListStreams'];
+
+// ---- restore drills and other long tasks (the waiter's step function) ------------------------
+
+/** Read what a backup held and what its source table is (DescribeBackup, DescribeTable). */
+export const DRILL_READ_ACTIONS: readonly string[] = ['dynamodb:DescribeBackup', 'dynamodb:DescribeTable'];
+
+/** Delete a drill's scratch table: only tables named `<table>-drill-<stamp>`. */
+export const DRILL_CLEANUP_ACTIONS: readonly string[] = ['dynamodb:DeleteTable'];
