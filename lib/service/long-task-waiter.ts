@@ -160,7 +160,9 @@ export class LongTaskWaiter extends Construct {
     acknowledgeWildcardResource(role, alarmArn(this, 'TargetTracking-table/*'), 'Re-applying target tracking auto scaling: Application Auto Scaling manages its alarms with the caller\'s permissions.');
     acknowledgeWildcardResource(role, `${props.ledgerTable.tableArn}/index/*`, 'The ledger\'s indexes (CDK grantReadWriteData).');
     for (const action of perms.KEY_DATA_KEY_WILDCARD_ACTIONS) acknowledgeWildcardAction(role, action, 'KMS data-key actions for the single service key that encrypts the ledger and the topic.');
-    acknowledgeWildcardAction(this.stateMachine, 'kms:GenerateDataKey*', 'Publishes failure notices to the topic, encrypted with the service key.');
+    for (const action of perms.TOPIC_KEY_ACTIONS.filter((a) => a.endsWith('*'))) {
+      acknowledgeWildcardAction(this.stateMachine, action, 'Publishes failure notices to the topic, encrypted with the service key.');
+    }
     acknowledgeWildcardResource(this.stateMachine, `${this.stepFunction.functionArn}:*`, 'Invokes the versions of its own step function (CDK LambdaInvoke).');
     acknowledgeWildcardResource(this.stateMachine, '*', 'X-Ray tracing and CloudWatch Logs delivery do not support resource-level permissions (CDK).');
   }
