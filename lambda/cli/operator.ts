@@ -418,7 +418,7 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
       for (const t of report.tables) for (const r of t.reasons) if (t.flags.length > 0 && r !== 'no backup policy tag') io.err(`${t.table}: ${r}`);
       const c = report.counts;
       io.out(
-        `${c.tables} table(s): ${c.ok} ok, ${c.UNPROTECTED} unprotected, ${c.STALE} stale, ${c.FAILING} failing, ${c.NO_STREAM} without stream, ${c.PITR_DRIFT} PITR drift, ${c.POLICY_ERROR} policy errors`,
+        `${c.tables} table(s): ${c.ok} ok, ${c.UNPROTECTED} unprotected, ${c.STALE} stale, ${c.FAILING} failing, ${c.NO_STREAM} without stream, ${c.PITR_DRIFT} PITR drift, ${c.POLICY_ERROR} policy errors, ${c.DRILL} drill problems`,
       );
       if (notFound) io.err(`error: ${notFound.message}`);
     });
