@@ -20,6 +20,7 @@ import type { BackupFunctionsOptions } from './service/backup-functions';
 import { CoverageDigest } from './service/coverage-digest';
 import type { CoverageDigestOptions } from './service/coverage-digest';
 import { JobQueues } from './service/job-queues';
+import { LongTaskWaiter } from './service/long-task-waiter';
 import type { JobQueuesOptions } from './service/job-queues';
 import { ServiceDashboard } from './service/dashboard';
 import { resolveOptions } from './service/options';
@@ -162,6 +163,8 @@ export class DynamoDbBackupService extends Construct {
   public readonly rpoAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
   /** Backups, ages against RPO, queues, worker and triggers on one CloudWatch dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
+  /** The long-task waiter (restore drills); created when a policy has `drill`. */
+  public readonly waiter?: LongTaskWaiter;
 
   constructor(scope: Construct, id: string, props: DynamoDbBackupServiceProps = {}) {
     super(scope, id);
@@ -291,6 +294,14 @@ export class DynamoDbBackupService extends Construct {
       });
       this.digest = digest.fn;
       this.digestRule = digest.rule;
+    }
+
+    // ---- restore drills: the long-task waiter and one schedule per policy with `drill` -----------
+    const drills = policies.deployed.filter((p) => p.policy.drill);
+    if (drills.length > 0) {
+      const { logRetention } = options;
+      this.waiter = new LongTaskWaiter(this, 'LongTaskWaiter', { ledgerTable, topic, encryptionKey, tagKey, logRetention, grants: this.grants });
+      for (const { name, policy } of drills) this.waiter.addDrillSchedule(name, policy.drill!.schedule);
     }
 
     // ---- notification failures ------------------------------------------------------------------

@@ -188,3 +188,11 @@ export const MAPPING_STREAM_CHECK_ACTIONS: readonly string[] = ['dynamodb:Descri
 
 /** The worker's one read of a (table, policy): its live records and state, from the ledger's live index. */
 export const LEDGER_LIVE_INDEX_ACTIONS: readonly string[] = ['dynamodb:Query'];
+
+// ---- restore drills and other long tasks (the waiter's step function) ------------------------
+
+/** Read what a backup held and what its source table is (DescribeBackup, DescribeTable). */
+export const DRILL_READ_ACTIONS: readonly string[] = ['dynamodb:DescribeBackup', 'dynamodb:DescribeTable'];
+
+/** Delete a drill's scratch table: only tables named `<table>-drill-<stamp>`. */
+export const DRILL_CLEANUP_ACTIONS: readonly string[] = ['dynamodb:DeleteTable'];

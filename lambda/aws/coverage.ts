@@ -16,6 +16,7 @@ import { retryableOr } from './errors';
 import { describePitr } from './pitr';
 import { liveNewestFirst } from '../core/ports';
 import type { Service } from './service';
+import { DrillLedger } from './drills';
 import { findTable } from './restore';
 
 /** Every table of the account and region: ListTables, every page (100 per page). */
@@ -101,9 +102,19 @@ async function tableFacts(svc: Service, table: string, policyNames: readonly str
     }
     policies.push(facts);
   }
+  let lastDrill: TableFactsForCoverage['lastDrill'];
+  if (ledger && policies.some((p) => p.policy?.drill)) {
+    try {
+      const d = await new DrillLedger(ddb, ledger.tableName).latest(table);
+      if (d) lastDrill = { startedAt: d.startedAt, passed: d.passed };
+    } catch (err) {
+      errors.push(`drills: ${errorMessage(err)}`);
+    }
+  }
   return {
     table,
     policies,
+    ...(lastDrill ? { lastDrill } : {}),
     ...(pitr ? { pitr } : {}),
     ...(described ? { streamEnabled: described.StreamSpecification?.StreamEnabled ?? false } : {}),
     ...(errors.length ? { errors } : {}),

@@ -26,6 +26,7 @@ import {
 } from '../core/restore/restore';
 import { tableNameFromArn } from '../core/tags';
 import { DEFAULTS } from '../env';
+import { runInPlace } from './in-place';
 import { renderTable } from './output';
 import { EXIT, policyNameArg, positiveInt, tableNameArg, type CliContext, type CliIo, type GlobalOpts, type RegisterCommands } from './context';
 
@@ -163,7 +164,7 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
       'restore a table into a NEW table (never over an existing one) from a backup or a point in time; with --wait, re-apply the settings a restore drops',
     )
     .requiredOption('--table <name>', 'source table', tableNameArg)
-    .requiredOption('--target <name>', 'new table to create; refused if it exists', tableNameArg)
+    .option('--target <name>', 'new table to create; refused if it exists (required unless --in-place)', tableNameArg)
     .option('--latest', "newest AVAILABLE backup of the service's own (ledger, then ListBackups)")
     .option('--backup-arn <arn>', 'this backup', backupArnArg)
     .option('--point-in-time <iso>', 'PITR restore to this time (ISO 8601)', isoTime)
@@ -177,12 +178,16 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
     .option('--keep-policy-tag', 'keep the backup policy tag on the new table (it is dropped by default)')
     .option('--wait', 'wait until the new table is ACTIVE, then re-apply the settings')
     .option('--timeout-minutes <n>', 'how long --wait waits (default 120)', positiveInt(24 * 60))
+    .option('--in-place', 'replace the table itself: safety backup (held), delete, restore under the same name, re-apply its settings')
+    .option('--yes', 'confirm an --in-place restore (it deletes the table)')
+    .option('--disable-deletion-protection', 'with --in-place: lift deletion protection for the cut-over (it is turned back on)')
     .option('--json', 'print JSON')
     .action(
       async (
         opts: {
           table: string;
           target: string;
+          inPlace?: boolean;
           latest?: boolean;
           backupArn?: string;
           pointInTime?: Date;
@@ -200,6 +205,8 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
         },
         cmd: Command,
       ) => {
+        if (opts.inPlace) return runInPlace(ctx, cmd, opts);
+        if (opts.target === undefined) throw new UsageError("required option '--target <name>' not specified (or --in-place to restore under the table's own name)");
         const chosen = [opts.latest, opts.backupArn, opts.pointInTime, opts.latestRestorable].filter((x) => x !== undefined && x !== false);
         if (chosen.length !== 1) throw new UsageError('choose exactly one of --latest, --backup-arn, --point-in-time, --latest-restorable');
         if (opts.target === opts.table) throw new UsageError('--target must differ from --table: a restore only ever creates a new table');
@@ -411,7 +418,7 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
       for (const t of report.tables) for (const r of t.reasons) if (t.flags.length > 0 && r !== 'no backup policy tag') io.err(`${t.table}: ${r}`);
       const c = report.counts;
       io.out(
-        `${c.tables} table(s): ${c.ok} ok, ${c.UNPROTECTED} unprotected, ${c.STALE} stale, ${c.FAILING} failing, ${c.NO_STREAM} without stream, ${c.PITR_DRIFT} PITR drift, ${c.POLICY_ERROR} policy errors`,
+        `${c.tables} table(s): ${c.ok} ok, ${c.UNPROTECTED} unprotected, ${c.STALE} stale, ${c.FAILING} failing, ${c.NO_STREAM} without stream, ${c.PITR_DRIFT} PITR drift, ${c.POLICY_ERROR} policy errors, ${c.DRILL} drill problems`,
       );
       if (notFound) io.err(`error: ${notFound.message}`);
     });

@@ -27,6 +27,7 @@ import {
   type RegisterCommands,
 } from './context';
 import { errorAnswer, humanBytes, oneLineError, renderTable } from './output';
+import { registerDrillCommands } from './drill';
 import { registerOperatorCommands } from './operator';
 import { startProgress } from './progress';
 import { registerRunsCommand } from './runs';
@@ -39,7 +40,7 @@ const dryRunLedger: LedgerPort = new Proxy({} as LedgerPort, {
 });
 
 /** The command modules (`lambda/cli/*.ts`) the program registers. */
-const extraCommands: RegisterCommands[] = [registerOperatorCommands, registerRunsCommand, registerReportCommand, registerCostCommand];
+const extraCommands: RegisterCommands[] = [registerOperatorCommands, registerRunsCommand, registerReportCommand, registerCostCommand, registerDrillCommands];
 
 function endpointArg(value: string): string {
   try {

@@ -81,6 +81,8 @@ export const PolicySchema = z
     minIntervalMinutes: z.number().int().min(0).max(527040).default(0),
     retention: RetentionSchema.default({ keepLast: 7 }),
     pointInTimeRecovery: PointInTimeRecoverySchema.optional(),
+    /** Restore drills: on this schedule, one table of the policy (in turn) is restored and checked. */
+    drill: z.object({ schedule: scheduleExpression }).strict().optional(),
     /** `failures`: only failures are published; `all`: every run summary. Failures are always sent. */
     notify: z.enum(NOTIFY_MODES).default('failures'),
     /** Recovery point objective, hours: the RPO alarm and the report's breaches. Absent: the schedule's interval × 1.5. */

@@ -5,11 +5,11 @@
  */
 import type { Policy } from '../policy';
 
-export const COVERAGE_FLAGS = ['UNPROTECTED', 'STALE', 'FAILING', 'NO_STREAM', 'PITR_DRIFT', 'POLICY_ERROR'] as const;
+export const COVERAGE_FLAGS = ['UNPROTECTED', 'STALE', 'FAILING', 'NO_STREAM', 'PITR_DRIFT', 'POLICY_ERROR', 'DRILL'] as const;
 export type CoverageFlag = (typeof COVERAGE_FLAGS)[number];
 
 /** Flags the digest publishes (the others are shown by `status`). */
-export const DIGEST_FLAGS: readonly CoverageFlag[] = ['UNPROTECTED', 'STALE', 'FAILING', 'PITR_DRIFT', 'POLICY_ERROR'];
+export const DIGEST_FLAGS: readonly CoverageFlag[] = ['UNPROTECTED', 'STALE', 'FAILING', 'PITR_DRIFT', 'POLICY_ERROR', 'DRILL'];
 
 const MINUTE = 1;
 const HOUR = 60;
@@ -106,7 +106,7 @@ export function policyRpoMinutes(policy: Pick<Policy, 'schedule' | 'minIntervalM
 export interface PolicyFacts {
   readonly name: string;
   /** The effective policy; absent when it could not be read (then `error`). */
-  readonly policy?: Pick<Policy, 'schedule' | 'minIntervalMinutes' | 'changes' | 'pointInTimeRecovery'>;
+  readonly policy?: Pick<Policy, 'schedule' | 'minIntervalMinutes' | 'changes' | 'pointInTimeRecovery' | 'drill'>;
   readonly error?: string;
   /** Newest backup of this policy (ledger state, or ListBackups when the ledger has none). */
   readonly lastBackupAt?: string;
@@ -121,6 +121,10 @@ export interface TableFactsForCoverage {
   readonly streamEnabled?: boolean;
   /** Facts that could not be read (shown, never fatal). */
   readonly errors?: readonly string[];
+  /** The newest restore drill of the table (read when one of its policies has `drill`). */
+  readonly lastDrill?: { readonly startedAt: string; readonly passed: boolean };
+  /** Tables that take turns in the drill rotation of this table's policy (1 when unknown). */
+  readonly drillRotation?: number;
 }
 
 export interface PolicyCoverage {
@@ -194,6 +198,7 @@ export function assessTable(t: TableFactsForCoverage, now: Date): TableCoverage 
     }
     policies.push({ name: p.name, rpoMinutes: rpo, lastBackupAt: p.lastBackupAt, ageMinutes: age, lastAttemptStatus: p.lastAttemptStatus });
   }
+  drillFlag(t, now, flags, reasons);
   if (wantPitrDays !== undefined && t.pitr) {
     if (!t.pitr.enabled) {
       flags.add('PITR_DRIFT');
@@ -214,6 +219,29 @@ export function assessTable(t: TableFactsForCoverage, now: Date): TableCoverage 
   };
 }
 
+/**
+ * DRILL: the table's last restore drill failed, or is older than twice its drill interval (the
+ * policy's drill schedule times the tables taking turns in it). A table not drilled yet is not
+ * flagged: the rotation reaches it.
+ */
+function drillFlag(t: TableFactsForCoverage, now: Date, flags: Set<CoverageFlag>, reasons: string[]): void {
+  const every = t.policies
+    .map((p) => (p.policy?.drill ? scheduleIntervalMinutes(p.policy.drill.schedule) : undefined))
+    .filter((m): m is number => m !== undefined);
+  if (every.length === 0 || !t.lastDrill) return;
+  if (!t.lastDrill.passed) {
+    flags.add('DRILL');
+    reasons.push(`last restore drill (${t.lastDrill.startedAt}) failed: ddb-backup drills --table ${t.table}`);
+    return;
+  }
+  const interval = Math.min(...every) * Math.max(1, t.drillRotation ?? 1);
+  const age = (now.getTime() - Date.parse(t.lastDrill.startedAt)) / 60_000;
+  if (age > 2 * interval) {
+    flags.add('DRILL');
+    reasons.push(`last restore drill ${humanMinutes(age)} ago, more than 2x its interval of ${humanMinutes(interval)}`);
+  }
+}
+
 export interface CoverageReport {
   readonly generatedAt: string;
   readonly tables: readonly TableCoverage[];
@@ -221,7 +249,12 @@ export interface CoverageReport {
 }
 
 export function coverageReport(tables: readonly TableFactsForCoverage[], now: Date): CoverageReport {
-  const assessed = tables.map((t) => assessTable(t, now)).sort((a, b) => a.table.localeCompare(b.table));
+  // A policy's drill rotation: every table of it takes its turn, one per drill tick.
+  const perPolicy = new Map<string, number>();
+  for (const t of tables) for (const p of t.policies) if (p.policy?.drill) perPolicy.set(p.name, (perPolicy.get(p.name) ?? 0) + 1);
+  const rotation = (t: TableFactsForCoverage) => Math.min(...t.policies.filter((p) => p.policy?.drill).map((p) => perPolicy.get(p.name) ?? 1));
+  const assessed = tables
+    .map((t) => assessTable(t.drillRotation === undefined && t.lastDrill ? { ...t, drillRotation: rotation(t) } : t, now)).sort((a, b) => a.table.localeCompare(b.table));
   const counts = Object.fromEntries(COVERAGE_FLAGS.map((f) => [f, 0])) as Record<CoverageFlag | 'tables' | 'ok', number>;
   counts.tables = assessed.length;
   counts.ok = 0;
