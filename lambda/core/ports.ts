@@ -6,6 +6,7 @@ import type { BackupJob, JobResult } from './jobs';
 import type { EffectivePolicy, Policy } from './policy';
 import type { TaggedTable } from './tags';
 import type { RunReport } from './backup/summary';
+import type { CopyJobResult } from './copies/copies';
 
 export interface Clock {
   now(): Date;
@@ -225,6 +226,15 @@ export interface LedgerPort {
   placeHold(record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>, hold: BackupHold): Promise<boolean>;
   /** Releases a hold (kept in the record's history with who released it and when); the hold released, or undefined when none was. */
   releaseHold(record: Pick<LedgerBackupRecord, 'table' | 'policy' | 'slot'>, by: string, at: Date): Promise<BackupHold | undefined>;
+}
+
+/**
+ * Off-site copies after a backup (lambda/core/copies): moves the table's earlier copies forward
+ * and makes a copy when the policy's `copy` is due. Never throws; undefined when the policy has
+ * no `copy`.
+ */
+export interface CopyPort {
+  copyIfDue(table: string, effective: EffectivePolicy, now: Date): Promise<CopyJobResult | undefined>;
 }
 
 export interface JobSink {
