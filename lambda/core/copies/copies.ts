@@ -16,6 +16,8 @@ export type CopyStatus = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
 export interface CopySchema {
   readonly keySchema: readonly { AttributeName: string; KeyType: string }[];
   readonly attributeDefinitions: readonly { AttributeName: string; AttributeType: string }[];
+  /** The table's own capacity when PROVISIONED. */
+  readonly provisioned?: { readonly read: number; readonly write: number };
 }
 
 /** One copy, as the ledger records it (pk `COPY#<table>`, sk `<requestedAt>#<copyId>`). */
