@@ -13,8 +13,9 @@ const service = lazy(async () => (await import('../aws/service')).serviceFromEnv
 /** One job message through the worker core (lambda/core/backup/delivery.ts: retry, DLQ and run-summary decisions). */
 export async function handleRecord(record: SQSRecord, svc: Service): Promise<JobResult> {
   const { tableUpkeep } = await import('../aws/upkeep');
+  const { serviceCopyPort } = await import('../aws/copies');
   const job = () => ({
-    worker: { policies: svc.policies, backups: svc.backups, ledger: svc.ledger(), clock: svc.clock, log: logger, upkeep: tableUpkeep(svc) },
+    worker: { policies: svc.policies, backups: svc.backups, ledger: svc.ledger(), clock: svc.clock, log: logger, upkeep: tableUpkeep(svc), copies: serviceCopyPort(svc) },
     finish: { runs: svc.ledger(), notifier: svc.notifier, clock: svc.clock, log: logger },
   });
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
