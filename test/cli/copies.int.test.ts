@@ -67,6 +67,7 @@ describe('off-site copies (moto)', () => {
     const copies = (JSON.parse(listed.stdout) as { copies: CopyJson[] }).copies;
     const keys = await s3Keys(`copies/${table}/${copies[0]?.id}/`);
     const restored = await cli(env, ['restore', '--table', table, '--from-copy', 'latest', '--target', target, '--wait', '--json'], POLL);
+    const status = await cli(env, ['status', '--table', table, '--json']);
 
     // Assess
     expect(first.code).toBe(0);
@@ -92,6 +93,8 @@ describe('off-site copies (moto)', () => {
     expect(described.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
     const tags = await tagsOf(target);
     expect(tags).toEqual({ team: 'payments' });
+    const covered = (JSON.parse(status.stdout) as { tables: { table: string; flags: string[]; policies: { name: string; lastCopyAt?: string }[] }[] }).tables[0];
+    expect(covered).toMatchObject({ table, flags: [], policies: [{ name: 'offsite', lastCopyAt: copies[0].requestedAt }] });
   });
 
   it('copy refuses a table whose PITR is off, naming PITR, and records nothing', async () => {
