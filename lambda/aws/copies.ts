@@ -44,6 +44,11 @@ export function exportStateOf(d: ExportDescription | undefined): ExportState {
   };
 }
 
+/** DescribeExport, as the core's ExportState. */
+export async function describeExport(ddb: DynamoDBClient, exportArn: string): Promise<ExportState> {
+  return exportStateOf((await ddb.send(new DescribeExportCommand({ ExportArn: exportArn }))).ExportDescription);
+}
+
 /** One export of a table, as ListExports gives it. */
 export interface ExportSummary {
   readonly exportArn: string;
@@ -97,8 +102,8 @@ export class CopyAdapter implements CopyApi {
     }
   }
 
-  async describeExport(exportArn: string): Promise<ExportState> {
-    return exportStateOf((await this.ddb.send(new DescribeExportCommand({ ExportArn: exportArn }))).ExportDescription);
+  describeExport(exportArn: string): Promise<ExportState> {
+    return describeExport(this.ddb, exportArn);
   }
 
   /** The table's exports, every page (TableArn is always given: some endpoints need it). */
@@ -127,7 +132,7 @@ export function copyPort(clients: SettingsClients, ledgerTable: string): CopyPor
 
 /** The 'copy' long task's deps from the service's DynamoDB client and ledger table. */
 export function copyTaskDeps(clients: { readonly dynamodb: DynamoDBClient }, ledgerTable: string): CopyTaskDeps {
-  return { api: new CopyAdapter({ dynamodb: clients.dynamodb } as SettingsClients), ledger: new CopyLedger(clients.dynamodb, ledgerTable) };
+  return { api: { describeExport: (arn) => describeExport(clients.dynamodb, arn) }, ledger: new CopyLedger(clients.dynamodb, ledgerTable) };
 }
 
 /** A started import. */

@@ -13,10 +13,12 @@ import {
   PointInTimeRecoveryUnavailableException,
   ResourceInUseException,
   ResourceNotFoundException,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { CopyAdapter, exportStateOf, startImport } from '../../lambda/aws/copies';
+import { CopyAdapter, copyTaskDeps, exportStateOf, startImport } from '../../lambda/aws/copies';
+import { copyTask, copyTaskState } from '../../lambda/core/copies/copy-task';
 import { copyExpiresAt, copySk } from '../../lambda/aws/copy-ledger';
 import { S3RestObjects, type CopyObjects } from '../../lambda/aws/copy-objects';
 import { TargetExistsError } from '../../lambda/aws/restore';
@@ -171,6 +173,24 @@ describe('import source', () => {
     // Assess
     expect(err).toBeInstanceOf(TargetExistsError);
     expect(ddbMock).not.toHaveReceivedCommand(ImportTableCommand);
+  });
+});
+
+describe('the copy task over the service clients (what the waiter runs)', () => {
+  it('describes the export and records it COMPLETED in the ledger, conditionally on IN_PROGRESS', async () => {
+    // Prepare
+    ddbMock.on(DescribeExportCommand, { ExportArn: EXPORT }).resolves({ ExportDescription: { ExportStatus: 'COMPLETED', ItemCount: 3, BilledSizeBytes: 300, EndTime: new Date('2026-12-02T12:30:00Z') } });
+    ddbMock.on(UpdateItemCommand).resolves({});
+    const deps = copyTaskDeps({ dynamodb: ddb }, 'ledger-table');
+    // Act
+    const outcome = await copyTask.step(deps, copyTaskState({ ...copy, status: 'IN_PROGRESS' }), new Date('2026-12-02T12:31:00Z'));
+    // Assess
+    expect(outcome).toMatchObject({ next: 'done', passed: true, summary: `copy ${copy.copyId} of orders COMPLETED: 3 items, 300 bytes` });
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
+      TableName: 'ledger-table',
+      Key: { pk: { S: 'COPY#orders' }, sk: { S: `2026-12-02T12:00:00.000Z#${copy.copyId}` } },
+      ConditionExpression: '#s = :inProgress',
+    });
   });
 });
 
