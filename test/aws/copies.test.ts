@@ -13,8 +13,8 @@ import {
   PointInTimeRecoveryUnavailableException,
   ResourceInUseException,
   ResourceNotFoundException,
-  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { CopyAdapter, copyTaskDeps, exportStateOf, startImport } from '../../lambda/aws/copies';
@@ -27,6 +27,7 @@ import { PitrOffError, type CopyRecord } from '../../lambda/core/copies/copies';
 import { CopyDataNotFoundError, importKeyPrefix } from '../../lambda/core/copies/import-source';
 
 const ddbMock = mockClient(DynamoDBClient);
+const docMock = mockClient(DynamoDBDocumentClient);
 const ddb = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 const EXPORT = 'arn:aws:dynamodb:us-east-1:111122223333:table/orders/export/01700000000000-abcdef12';
 
@@ -65,7 +66,10 @@ function objects(keys: string[], files: Record<string, string> = {}): CopyObject
   };
 }
 
-beforeEach(() => ddbMock.reset());
+beforeEach(() => {
+  ddbMock.reset();
+  docMock.reset();
+});
 
 describe('exports', () => {
   it('reads a FAILED export with its code and message, and a COMPLETED one with count and bytes', () => {
@@ -180,15 +184,15 @@ describe('the copy task over the service clients (what the waiter runs)', () => 
   it('describes the export and records it COMPLETED in the ledger, conditionally on IN_PROGRESS', async () => {
     // Prepare
     ddbMock.on(DescribeExportCommand, { ExportArn: EXPORT }).resolves({ ExportDescription: { ExportStatus: 'COMPLETED', ItemCount: 3, BilledSizeBytes: 300, EndTime: new Date('2026-12-02T12:30:00Z') } });
-    ddbMock.on(UpdateItemCommand).resolves({});
+    docMock.on(UpdateCommand).resolves({});
     const deps = copyTaskDeps({ dynamodb: ddb }, 'ledger-table');
     // Act
     const outcome = await copyTask.step(deps, copyTaskState({ ...copy, status: 'IN_PROGRESS' }), new Date('2026-12-02T12:31:00Z'));
     // Assess
     expect(outcome).toMatchObject({ next: 'done', passed: true, summary: `copy ${copy.copyId} of orders COMPLETED: 3 items, 300 bytes` });
-    expect(ddbMock).toHaveReceivedCommandWith(UpdateItemCommand, {
+    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: 'ledger-table',
-      Key: { pk: { S: 'COPY#orders' }, sk: { S: `2026-12-02T12:00:00.000Z#${copy.copyId}` } },
+      Key: { pk: 'COPY#orders', sk: `2026-12-02T12:00:00.000Z#${copy.copyId}` },
       ConditionExpression: '#s = :inProgress',
     });
   });
