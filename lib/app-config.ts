@@ -13,6 +13,29 @@ const RETENTION_DAYS = new Set<number>(
   Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number'),
 );
 
+const ACCOUNT_ID = z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit account id' });
+
+/** The copy vault's stack: `false` leaves it out; another account or region needs `bucketName`. */
+const VaultSchema = z.union([
+  z.literal(false),
+  z
+    .object({
+      account: ACCOUNT_ID.optional(),
+      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
+      keepDays: z.number().int().min(1).max(36500).optional(),
+      lockMode: z.enum(['COMPLIANCE', 'GOVERNANCE']).optional(),
+      sourceAccounts: z.array(ACCOUNT_ID).min(1).optional(),
+      writerRoleArns: z.array(z.string().startsWith('arn:')).optional(),
+      bucketName: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/).optional(),
+    })
+    .strict()
+    .refine((v) => (v.account === undefined && v.region === undefined) || v.bucketName !== undefined, {
+      message: 'a vault in another account or region needs bucketName (the service names it in its grants)',
+    }),
+]);
+
+export type VaultConfig = Exclude<z.output<typeof VaultSchema>, false>;
+
 const ConfigSchema = z
   .object({
     /** Policies merged over the built-in ones by name; validated by the construct at synth time. */
@@ -47,6 +70,8 @@ const ConfigSchema = z
     /** The CloudTrail feed that keeps the ledger current, and the slow settings refresh while it is alive. */
     tableEvents: z.boolean().optional(),
     settingsRefreshDays: z.number().int().min(1).max(365).optional(),
+    /** The copy vault stack (off-site copies); synthesized by default in the service's account and region. */
+    vault: VaultSchema.optional(),
     /** Prefix of both stack names. */
     stackPrefix: z
       .string()
@@ -60,8 +85,10 @@ const ConfigSchema = z
  * state), as the context gives them (`logRetentionDays` for `logRetention`).
  */
 export interface AppConfig extends Omit<BackupStateProps, 'encryptionKey'>, BackupServiceOptions {
-  /** Prefix of both stack names (`<prefix>State`, `<prefix>Service`); 'DdbBackup' when absent. */
+  /** Prefix of the stack names (`<prefix>State`, `<prefix>Service`, `<prefix>Vault`); 'DdbBackup' when absent. */
   readonly stackPrefix: string;
+  /** The copy vault: `false` for none; @default - a vault in the service's account and region */
+  readonly vault?: VaultConfig | false;
 }
 
 /**
@@ -111,5 +138,6 @@ export function parseAppConfig(raw: unknown): AppConfig {
     tableEvents: c.tableEvents,
     settingsRefreshDays: c.settingsRefreshDays,
     stackPrefix: c.stackPrefix ?? 'DdbBackup',
+    ...(c.vault !== undefined ? { vault: c.vault } : {}),
   };
 }

@@ -196,3 +196,39 @@ export const DRILL_READ_ACTIONS: readonly string[] = ['dynamodb:DescribeBackup',
 
 /** Delete a drill's scratch table: only tables named `<table>-drill-<stamp>`. */
 export const DRILL_CLEANUP_ACTIONS: readonly string[] = ['dynamodb:DeleteTable'];
+
+// ---- off-site copies (exports to the vault, restore from them) --------------------------------
+
+/** Make a copy: export a table to S3 (on the table; DynamoDB refuses it without PITR). */
+export const COPY_EXPORT_ACTIONS: readonly string[] = ['dynamodb:ExportTableToPointInTime'];
+
+/**
+ * Follow a copy: DescribeExport (on `<table arn>/export/*`) and ListExports (no resource-level
+ * permission). The 'copy' long task (the waiter) needs DescribeExport and the ledger.
+ */
+export const COPY_DESCRIBE_ACTIONS: readonly string[] = ['dynamodb:DescribeExport'];
+export const COPY_LIST_ACTIONS: readonly string[] = ['dynamodb:ListExports'];
+
+/** What an export needs on the vault's objects: write, never delete (copies expire by lifecycle only). */
+export const COPY_VAULT_WRITE_ACTIONS: readonly string[] = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:PutObjectAcl'];
+
+/** What a restore from a copy reads in the vault: a copy's objects (on `bucket/*`) and the listing of its prefix (on the bucket). */
+export const COPY_VAULT_READ_ACTIONS: readonly string[] = ['s3:GetObject'];
+export const COPY_VAULT_LIST_ACTIONS: readonly string[] = ['s3:ListBucket'];
+
+/** The vault key through S3: exports write SSE-KMS objects, imports read them. */
+export const COPY_VAULT_KEY_ACTIONS: readonly string[] = ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey'];
+
+/** Restore from a copy: ImportTable creates the new table (on it) and logs to CloudWatch Logs. */
+export const COPY_IMPORT_ACTIONS: readonly string[] = ['dynamodb:ImportTable', 'dynamodb:DescribeImport'];
+export const COPY_IMPORT_LOG_ACTIONS: readonly string[] = [
+  'logs:CreateLogGroup',
+  'logs:CreateLogStream',
+  'logs:DescribeLogGroups',
+  'logs:DescribeLogStreams',
+  'logs:PutLogEvents',
+  'logs:PutRetentionPolicy',
+];
+
+/** What the vault's bucket policy denies to every principal of the source accounts. */
+export const COPY_VAULT_DENIED_ACTIONS: readonly string[] = ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObjectRetention', 's3:PutObjectLegalHold', 's3:BypassGovernanceRetention'];

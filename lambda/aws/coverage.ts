@@ -1,4 +1,6 @@
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { CopyLedger } from './copy-ledger';
+import { newestCompleted, type CopyRecord } from '../core/copies/copies';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import {
   DIGEST_FLAGS,
@@ -75,6 +77,8 @@ async function tableFacts(svc: Service, table: string, policyNames: readonly str
   });
   const ledger = svc.config.ledgerTable ? svc.ledger() : undefined;
   const policies: PolicyFacts[] = [];
+  // The table's copy records, read once for all its policies with `copy`.
+  let copies: Promise<CopyRecord[]> | undefined;
   for (const name of policyNames) {
     let facts: PolicyFacts = { name };
     try {
@@ -98,6 +102,14 @@ async function tableFacts(svc: Service, table: string, policyNames: readonly str
         };
       } catch (err) {
         errors.push(`ledger: ${errorMessage(err)}`);
+      }
+    }
+    if (ledger && facts.policy?.copy) {
+      try {
+        const copy = newestCompleted((await (copies ??= new CopyLedger(ddb, ledger.tableName).listCopies(table))).filter((c) => c.policy === name));
+        if (copy) facts = { ...facts, lastCopyAt: copy.requestedAt };
+      } catch (err) {
+        errors.push(`copies: ${errorMessage(err)}`);
       }
     }
     policies.push(facts);

@@ -195,3 +195,8 @@ export async function conditionHeld(write: () => Promise<unknown>): Promise<bool
     throw err;
   }
 }
+
+/** DynamoDB refuses an export because the table's point-in-time recovery is off. */
+export function isPitrUnavailable(err: unknown): boolean {
+  return err instanceof dynamodb().PointInTimeRecoveryUnavailableException;
+}

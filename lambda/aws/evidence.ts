@@ -8,6 +8,7 @@ import { DescribeContinuousBackupsCommand, ListBackupsCommand, type DynamoDBClie
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mapPool } from '../core/backup/in-process';
 import type { PolicyForCost, TableForCost } from '../core/cost/forecast';
+import type { Policy } from '../core/policy';
 import { RetryableError, UsageError, errorMessage } from '../core/errors';
 import { rpoTargetMinutes } from '../core/evidence/rpo';
 import { evidenceReport, verdictSection, type DrillFacts, type EvidenceFacts, type EvidenceReport, type ListedBackup } from '../core/evidence/report';
@@ -150,11 +151,9 @@ export async function gatherEvidence(svc: Service, sel: TableSelection & { since
   return evidenceReport(facts, { from: sel.since, to: svc.clock.now() });
 }
 
-/** The copy settings of a policy, when it has them (read from the parsed policy as given). */
-function copyOf(policy: object): PolicyForCost['copy'] {
-  const copy = (policy as { copy?: { minIntervalHours?: number; keepDays?: number } }).copy;
-  if (!copy || typeof copy !== 'object') return undefined;
-  return { minIntervalHours: copy.minIntervalHours ?? 24, keepDays: copy.keepDays ?? 35 };
+/** The copy settings of a policy, when it has them. */
+function copyOf(policy: Policy): PolicyForCost['copy'] {
+  return policy.copy ? { minIntervalHours: policy.copy.minIntervalHours, keepDays: policy.copy.keepDays } : undefined;
 }
 
 async function costFacts(svc: Service, t: Selected, onlyPolicy: string | undefined): Promise<TableForCost> {

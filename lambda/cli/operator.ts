@@ -28,6 +28,7 @@ import { tableNameFromArn } from '../core/tags';
 import { DEFAULTS } from '../env';
 import { runInPlace } from './in-place';
 import { renderTable } from './output';
+import { restoreFromCopy } from './copies';
 import { EXIT, policyNameArg, positiveInt, tableNameArg, type CliContext, type CliIo, type GlobalOpts, type RegisterCommands } from './context';
 
 function isoTime(v: string): Date {
@@ -169,6 +170,7 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
     .option('--backup-arn <arn>', 'this backup', backupArnArg)
     .option('--point-in-time <iso>', 'PITR restore to this time (ISO 8601)', isoTime)
     .option('--latest-restorable', 'PITR restore to the latest restorable time')
+    .option('--from-copy <id>', "an off-site copy: 'latest' (newest COMPLETED) or a copy id (ddb-backup copies list); ImportTable into --target")
     .addOption(new Option('--billing-mode <mode>', 'billing mode of the new table').choices(['PAY_PER_REQUEST', 'PROVISIONED']))
     .option('--read <n>', 'read capacity (with --billing-mode PROVISIONED)', positiveInt(400000))
     .option('--write <n>', 'write capacity (with --billing-mode PROVISIONED)', positiveInt(400000))
@@ -192,6 +194,7 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
           backupArn?: string;
           pointInTime?: Date;
           latestRestorable?: boolean;
+          fromCopy?: string;
           billingMode?: 'PAY_PER_REQUEST' | 'PROVISIONED';
           read?: number;
           write?: number;
@@ -208,7 +211,11 @@ export const registerOperatorCommands: RegisterCommands = (program, ctx) => {
         if (opts.inPlace) return runInPlace(ctx, cmd, opts);
         if (opts.target === undefined) throw new UsageError("required option '--target <name>' not specified (or --in-place to restore under the table's own name)");
         const chosen = [opts.latest, opts.backupArn, opts.pointInTime, opts.latestRestorable].filter((x) => x !== undefined && x !== false);
-        if (chosen.length !== 1) throw new UsageError('choose exactly one of --latest, --backup-arn, --point-in-time, --latest-restorable');
+        if (opts.fromCopy !== undefined) {
+          if (chosen.length > 0) throw new UsageError('--from-copy restores from an off-site copy: leave out --latest, --backup-arn, --point-in-time and --latest-restorable');
+          return restoreFromCopy(ctx, cmd, { ...opts, fromCopy: opts.fromCopy });
+        }
+        if (chosen.length !== 1) throw new UsageError('choose exactly one of --latest, --backup-arn, --point-in-time, --latest-restorable, --from-copy');
         if (opts.target === opts.table) throw new UsageError('--target must differ from --table: a restore only ever creates a new table');
         const source: RestoreSource = opts.latest
           ? { kind: 'latest' }

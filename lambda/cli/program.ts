@@ -33,6 +33,8 @@ import { startProgress } from './progress';
 import { registerRunsCommand } from './runs';
 import { registerReportCommand } from './report';
 import { registerCostCommand } from './cost';
+import { registerCopyCommands } from './copies';
+import { serviceCopyPort } from '../aws/copies';
 
 /** The ledger a dry run gets: any use of it is a bug, and says so. */
 const dryRunLedger: LedgerPort = new Proxy({} as LedgerPort, {
@@ -40,7 +42,7 @@ const dryRunLedger: LedgerPort = new Proxy({} as LedgerPort, {
 });
 
 /** The command modules (`lambda/cli/*.ts`) the program registers. */
-const extraCommands: RegisterCommands[] = [registerOperatorCommands, registerRunsCommand, registerReportCommand, registerCostCommand, registerDrillCommands];
+const extraCommands: RegisterCommands[] = [registerOperatorCommands, registerRunsCommand, registerReportCommand, registerCostCommand, registerDrillCommands, registerCopyCommands];
 
 function endpointArg(value: string): string {
   try {
@@ -247,6 +249,7 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
           ledger: opts.dryRun ? dryRunLedger : svc.ledger(),
           clock: svc.clock,
           upkeep: opts.dryRun ? undefined : tableUpkeep(svc, { endpoint: cmd.optsWithGlobals<GlobalOpts>().endpoint, region: region ?? cmd.optsWithGlobals<GlobalOpts>().region }),
+          copies: opts.dryRun ? undefined : serviceCopyPort(svc, { endpoint: cmd.optsWithGlobals<GlobalOpts>().endpoint, region: region ?? cmd.optsWithGlobals<GlobalOpts>().region }),
           // Without a topic there is nothing to publish, and nothing to report about publishing.
           notifier: svc.config.topicArn ? svc.notifier : undefined,
         },
@@ -265,7 +268,7 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
       // Unknown policies in other tables' tags (and a failed listing, which only makes pruning
       // fall back to the ledger) are reported; failures, an unreadable policy or a failed
       // discovery make the exit code non-zero.
-      if (c.failed > 0 || report.problems.some((p) => p.kind === 'invalid-policy' || p.kind === 'discovery')) exitCode = EXIT.FAILED;
+      if (c.failed > 0 || c.copyFailed || report.problems.some((p) => p.kind === 'invalid-policy' || p.kind === 'discovery')) exitCode = EXIT.FAILED;
       // The results stand either way; a summary SNS did not take fails the command and says so.
       const notification = report.notification;
       const notPublished = notification && !notification.published ? notification : undefined;
@@ -294,6 +297,7 @@ export function buildProgram(io: CliIo = processIo, makeService?: (opts: GlobalO
         ),
       );
       io.out(`${c.backedUp} backed up, ${c.skipped} skipped, ${c.failed} failed, ${c.problems} problems${opts.dryRun ? ' (dry run)' : ''}`);
+      for (const r of report.results) if (r.copy) io.err(`copy: ${r.table} [${r.policy}]: ${[r.copy.status, r.copy.copyId, r.copy.reason, ...(r.copy.alerts ?? [])].filter(Boolean).join(': ')}`);
       sayNotPublished();
     });
 

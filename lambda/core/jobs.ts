@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { TRIGGERS, type Trigger } from './triggers/triggers';
 import { POLICY_NAME_PATTERN } from './policy';
+import type { CopyJobResult } from './copies/copies';
 
 /** One unit of work for the worker: back up `table` under `policy`. */
 /** What started a job: a backup trigger, or the scheduled prune sweep. */
@@ -43,6 +44,8 @@ export interface JobResult {
   readonly deferred?: number;
   /** Ledger backups found deleted outside the service in this job (they no longer count). */
   readonly vanished?: number;
+  /** The off-site copy step after the backup (policies with `copy`). */
+  readonly copy?: CopyJobResult;
 }
 
 export function pruneSlot(time: string): string {

@@ -71,6 +71,28 @@ export const PointInTimeRecoverySchema = z
 
 export const NOTIFY_MODES = ['failures', 'all'] as const;
 
+/** `s3://BUCKET/PREFIX`: an S3 bucket name (3-63, lower case) and an optional key prefix. */
+export const COPY_DESTINATION_PATTERN = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/;
+
+/**
+ * Off-site copies: a DynamoDB export to S3 (full, DYNAMODB_JSON) into the vault bucket, made at a
+ * policy run when the newest copy is older than `minIntervalHours`. Needs PITR (the export reads it).
+ */
+export const CopySchema = z
+  .object({
+    to: z
+      .string()
+      .regex(COPY_DESTINATION_PATTERN, { message: 'must be s3://BUCKET/PREFIX (a bucket name of 3-63 lower-case letters, digits, "." and "-")' })
+      .refine((s) => !s.endsWith('/'), { message: 'must not end with "/"' }),
+    minIntervalHours: z.number().int().min(1).max(8760).default(24),
+    keepDays: z.number().int().min(1).max(36500).default(35),
+    /** The 12-digit account that owns the bucket (cross-account copies). */
+    owner: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account id' }).optional(),
+    /** The bucket's region, when it is not the table's. */
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as eu-west-1' }).optional(),
+  })
+  .strict();
+
 export const PolicySchema = z
   .object({
     description: z.string().max(1024).optional(),
@@ -87,12 +109,23 @@ export const PolicySchema = z
     notify: z.enum(NOTIFY_MODES).default('failures'),
     /** Recovery point objective, hours: the RPO alarm and the report's breaches. Absent: the schedule's interval × 1.5. */
     rpoHours: z.number().positive().max(8784).optional(),
+    copy: CopySchema.optional(),
   })
   .strict();
 
 export type Policy = z.output<typeof PolicySchema>;
 export type PolicyInput = z.input<typeof PolicySchema>;
 export type Retention = z.output<typeof RetentionSchema>;
+export type CopySettings = z.output<typeof CopySchema>;
+
+/** Checks across fields that the object schema cannot state alone. */
+function crossFieldIssues(policy: Policy): string[] {
+  const issues: string[] = [];
+  if (policy.copy && !policy.pointInTimeRecovery?.enabled) {
+    issues.push('copy: needs pointInTimeRecovery.enabled: true (a copy is an export to S3, which reads the table\'s point-in-time recovery)');
+  }
+  return issues;
+}
 
 /** A policy after name resolution and per-table override, ready for the worker. */
 export interface EffectivePolicy {
@@ -145,6 +178,8 @@ export function parsePolicy(input: unknown, source = 'policy'): Policy {
   if (!result.success) {
     throw new PolicyValidationError(source, formatIssues(result.error));
   }
+  const issues = crossFieldIssues(result.data);
+  if (issues.length > 0) throw new PolicyValidationError(source, issues);
   return result.data;
 }
 

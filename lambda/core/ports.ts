@@ -6,6 +6,7 @@ import type { BackupJob, JobResult } from './jobs';
 import type { EffectivePolicy, Policy } from './policy';
 import type { TaggedTable } from './tags';
 import type { RunReport } from './backup/summary';
+import type { CopyJobResult } from './copies/copies';
 
 export interface Clock {
   now(): Date;
@@ -248,6 +249,15 @@ export interface ExistenceFeed {
   eventsAlive(now: Date): Promise<boolean>;
   /** Safety refresh period of the settings snapshot and PITR check while alive (default SETTINGS_REFRESH_MS). */
   readonly settingsRefreshMs?: number;
+}
+
+/**
+ * Off-site copies after a backup (lambda/core/copies): moves the table's earlier copies forward
+ * and makes a copy when the policy's `copy` is due. Never throws; undefined when the policy has
+ * no `copy`.
+ */
+export interface CopyPort {
+  copyIfDue(table: string, effective: EffectivePolicy, now: Date): Promise<CopyJobResult | undefined>;
 }
 
 export interface JobSink {

@@ -16,9 +16,10 @@ const service = lazy(async () => (await import('../aws/service')).serviceFromEnv
 export async function handleRecord(record: SQSRecord, svc: Service): Promise<JobResult> {
   const { tableUpkeep } = await import('../aws/upkeep');
   const { existenceFeed } = await import('../aws/table-events');
+  const { serviceCopyPort } = await import('../aws/copies');
   const existence = existenceFeed(svc);
   const job = () => ({
-    worker: { policies: svc.policies, backups: svc.backups, ledger: svc.ledger(), clock: svc.clock, log: logger, upkeep: tableUpkeep(svc), existence },
+    worker: { policies: svc.policies, backups: svc.backups, ledger: svc.ledger(), clock: svc.clock, log: logger, upkeep: tableUpkeep(svc), existence, copies: serviceCopyPort(svc) },
     finish: { ...metered(svc.ledger(), svc.notifier, metrics), clock: svc.clock, log: logger },
   });
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');

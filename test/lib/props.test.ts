@@ -66,10 +66,10 @@ describe('props', () => {
       ledgerTable: true,
       topic: true,
     };
-    const onlyTheConfigs: Record<Exclude<keyof AppConfig, keyof DynamoDbBackupServiceProps>, true> = { stackPrefix: true };
+    const onlyTheConfigs: Record<Exclude<keyof AppConfig, keyof DynamoDbBackupServiceProps>, true> = { stackPrefix: true, vault: true };
 
     // Assess
-    expect([notTheStacks, notTheConfigs, onlyTheConfigs].map((r) => Object.keys(r).length)).toEqual([5, 3, 1]);
+    expect([notTheStacks, notTheConfigs, onlyTheConfigs].map((r) => Object.keys(r).length)).toEqual([5, 3, 2]);
   });
 
   it('passes every option of the app config through the stacks to the construct', () => {

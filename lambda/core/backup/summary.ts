@@ -1,4 +1,5 @@
 import type { JobResult } from '../jobs';
+import { copyFailed as copyStepFailed } from '../copies/copies';
 
 /** Problems found before any job ran (planner level). */
 export interface RunProblem {
@@ -46,6 +47,8 @@ export interface RunCounts {
   readonly deleted: number;
   /** The service's backups found deleted outside the service (no longer counted by retention). */
   readonly vanished: number;
+  /** Off-site copies that failed or were found FAILED or stuck (present when not 0); the backups stand. */
+  readonly copyFailed?: number;
 }
 
 export function countResults(report: Pick<RunReport, 'results' | 'problems'>): RunCounts {
@@ -54,7 +57,9 @@ export function countResults(report: Pick<RunReport, 'results' | 'problems'>): R
   let failed = 0;
   let deleted = 0;
   let vanished = 0;
+  let copyFailed = 0;
   for (const r of report.results) {
+    if (copyStepFailed(r.copy)) copyFailed++;
     if (r.status === 'backed-up') backedUp++;
     else if (r.status === 'skipped' || r.status === 'pruned') skipped++;
     else failed++;
@@ -62,11 +67,11 @@ export function countResults(report: Pick<RunReport, 'results' | 'problems'>): R
     vanished += r.vanished ?? 0;
   }
   const warnings = report.problems.filter(isWarning).length;
-  return { backedUp, skipped, failed, problems: report.problems.length - warnings, warnings, deleted, vanished };
+  return { backedUp, skipped, failed, problems: report.problems.length - warnings, warnings, deleted, vanished, ...(copyFailed ? { copyFailed } : {}) };
 }
 
 export function outcomeOf(counts: RunCounts): RunOutcome {
-  if (counts.failed > 0 || counts.problems > 0) {
+  if (counts.failed > 0 || counts.problems > 0 || (counts.copyFailed ?? 0) > 0) {
     return counts.backedUp > 0 || counts.skipped > 0 ? 'PARTIAL' : 'FAILED';
   }
   return counts.backedUp + counts.skipped === 0 ? 'NOTHING TO DO' : 'OK';
@@ -78,7 +83,7 @@ export function outcomeOf(counts: RunCounts): RunOutcome {
  */
 export function hasFailures(report: Pick<RunReport, 'results' | 'problems'>): boolean {
   const c = countResults(report);
-  return c.failed > 0 || c.problems > 0 || c.vanished > 0;
+  return c.failed > 0 || c.problems > 0 || c.vanished > 0 || (c.copyFailed ?? 0) > 0;
 }
 
 const SUBJECT_MAX = 100;
@@ -91,6 +96,7 @@ export function summarySubject(report: RunReport): string {
   if (c.deleted || report.trigger === 'prune') parts.push(`${c.deleted} deleted`);
   if (c.skipped && report.trigger !== 'prune') parts.push(`${c.skipped} skipped`);
   if (c.failed) parts.push(`${c.failed} failed`);
+  if (c.copyFailed) parts.push(`${c.copyFailed} copy failed`);
   if (c.vanished) parts.push(`${c.vanished} vanished`);
   if (c.problems) parts.push(`${c.problems} problem${c.problems === 1 ? '' : 's'}`);
   if (c.warnings) parts.push(`${c.warnings} warning${c.warnings === 1 ? '' : 's'}`);
@@ -151,6 +157,10 @@ export function summaryMessage(full: RunReport, opts: SummaryOptions = {}): stri
   section(
     'Failed',
     report.results.filter((r) => r.status === 'failed').map((r) => `${r.table} [${r.policy}]: ${r.reason ?? 'unknown error'}`),
+  );
+  section(
+    'Copies failed',
+    report.results.filter((r) => copyStepFailed(r.copy)).map((r) => `${r.table} [${r.policy}]: ${[r.copy?.status === 'failed' ? r.copy.reason : '', ...(r.copy?.alerts ?? [])].filter(Boolean).join('; ')}`),
   );
   section('Warnings', split.warnings.map(problemRow));
   section(

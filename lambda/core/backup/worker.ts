@@ -3,7 +3,7 @@ import { PolicyUnavailableError, RetryableError, TableNotFoundError, errorMessag
 import { cooldown, type BackupJob, type JobResult } from '../jobs';
 import { backupName, type Trigger } from '../naming';
 import type { EffectivePolicy } from '../policy';
-import type { BackupApi, ClaimRequest, Clock, CreatedBackup, ExistenceFeed, LedgerBackupRecord, LedgerPort, PolicySource, TableFacts, TableState, TableUpkeep } from '../ports';
+import type { BackupApi, ClaimRequest, Clock, CopyPort, CreatedBackup, ExistenceFeed, LedgerBackupRecord, LedgerPort, PolicySource, TableFacts, TableState, TableUpkeep } from '../ports';
 import { DAILY_UPKEEP_MS, SETTINGS_REFRESH_MS, upkeepDue } from '../events/feed';
 import { pruneTable, type PruneOutcome } from '../retention/prune';
 import { silentLog, type Log } from '../log';
@@ -17,6 +17,8 @@ export interface WorkerDeps {
   readonly clock: Clock;
   readonly log?: Log;
   readonly upkeep?: TableUpkeep;
+  /** Off-site copies after the backup, when the policy has `copy` (lambda/core/copies). */
+  readonly copies?: CopyPort;
   /** How long the settings snapshot may hold up a backup (default SNAPSHOT_DEADLINE_MS). */
   readonly snapshotDeadlineMs?: number;
   /** The CloudTrail feed: while alive, the prune skips its listing and the upkeep is a slow refresh. */
@@ -146,7 +148,9 @@ export async function processJob(deps: WorkerDeps, job: BackupJob): Promise<JobR
     }
     log.info(claimed.kind === 'adopt' ? 'adopted the backup of an earlier attempt' : 'backed up', { ...ctx, backupArn: created.backupArn, backupName: created.backupName });
     await upkeepAfterBackup(deps, job, effective, state, facts, now, upkeep);
-    const backedUp: JobResult = { table: job.table, policy: job.policy, status: 'backed-up', backupArn: created.backupArn };
+    // The off-site copy, when due: never fails the backup; its problems are in the result.
+    const copy = deps.copies && effective.policy.copy ? await deps.copies.copyIfDue(job.table, effective, now) : undefined;
+    const backedUp: JobResult = { table: job.table, policy: job.policy, status: 'backed-up', backupArn: created.backupArn, ...(copy ? { copy } : {}) };
     // Prune this table and policy now. A pruning problem never turns a good backup into a failure.
     try {
       // The state just moved on: the latest attempt succeeded. Passing it saves a ledger read.

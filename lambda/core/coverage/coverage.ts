@@ -106,12 +106,14 @@ export function policyRpoMinutes(policy: Pick<Policy, 'schedule' | 'minIntervalM
 export interface PolicyFacts {
   readonly name: string;
   /** The effective policy; absent when it could not be read (then `error`). */
-  readonly policy?: Pick<Policy, 'schedule' | 'minIntervalMinutes' | 'changes' | 'pointInTimeRecovery' | 'drill'>;
+  readonly policy?: Pick<Policy, 'schedule' | 'minIntervalMinutes' | 'changes' | 'pointInTimeRecovery' | 'drill' | 'copy'>;
   readonly error?: string;
   /** Newest backup of this policy (ledger state, or ListBackups when the ledger has none). */
   readonly lastBackupAt?: string;
   readonly lastAttemptStatus?: 'succeeded' | 'failed';
   readonly lastError?: string;
+  /** When the newest COMPLETED off-site copy of this policy was requested (policies with `copy`). */
+  readonly lastCopyAt?: string;
 }
 
 export interface TableFactsForCoverage {
@@ -134,6 +136,8 @@ export interface PolicyCoverage {
   readonly ageMinutes?: number;
   readonly lastAttemptStatus?: string;
   readonly error?: string;
+  /** The newest COMPLETED off-site copy (policies with `copy`). */
+  readonly lastCopyAt?: string;
 }
 
 export interface TableCoverage {
@@ -185,6 +189,17 @@ export function assessTable(t: TableFactsForCoverage, now: Date): TableCoverage 
         reasons.push(`${p.name}: last backup ${humanMinutes(age)} ago, more than 2x the RPO of ${humanMinutes(rpo)}`);
       }
     }
+    // An off-site copy older than twice its interval is a stale recovery point too.
+    const copyHours = p.policy.copy?.minIntervalHours;
+    const copyAge = p.lastCopyAt ? (now.getTime() - new Date(p.lastCopyAt).getTime()) / 60_000 : undefined;
+    if (copyHours !== undefined && (copyAge === undefined || copyAge > 2 * copyHours * 60)) {
+      flags.add('STALE');
+      reasons.push(
+        copyAge === undefined
+          ? `${p.name}: no COMPLETED off-site copy yet (minIntervalHours ${copyHours})`
+          : `${p.name}: newest COMPLETED off-site copy is ${humanMinutes(copyAge)} old, more than 2x minIntervalHours ${copyHours}`,
+      );
+    }
     if (p.lastAttemptStatus === 'failed') {
       flags.add('FAILING');
       reasons.push(`${p.name}: last attempt failed${p.lastError ? `: ${p.lastError}` : ''}`);
@@ -196,7 +211,7 @@ export function assessTable(t: TableFactsForCoverage, now: Date): TableCoverage 
     if (p.policy.pointInTimeRecovery?.enabled) {
       wantPitrDays = Math.max(wantPitrDays ?? 0, p.policy.pointInTimeRecovery.recoveryPeriodDays ?? 35);
     }
-    policies.push({ name: p.name, rpoMinutes: rpo, lastBackupAt: p.lastBackupAt, ageMinutes: age, lastAttemptStatus: p.lastAttemptStatus });
+    policies.push({ name: p.name, rpoMinutes: rpo, lastBackupAt: p.lastBackupAt, ageMinutes: age, lastAttemptStatus: p.lastAttemptStatus, ...(p.lastCopyAt ? { lastCopyAt: p.lastCopyAt } : {}) });
   }
   drillFlag(t, now, flags, reasons);
   if (wantPitrDays !== undefined && t.pitr) {
