@@ -12,6 +12,8 @@ export const ENV = {
   JOB_QUEUE_URL: 'DDB_BACKUP_JOB_QUEUE_URL',
   /** URL of the SQS plan queue (planner -> planner: the next tag pages of a fanned-out run). */
   PLAN_QUEUE_URL: 'DDB_BACKUP_PLAN_QUEUE_URL',
+  /** How many containers of this function share the account's API rates (the worker: its concurrency); each gets 1/N of them. */
+  RATE_SHARE: 'DDB_BACKUP_RATE_SHARE',
   /** Tag pages (of 100 tables) one planner invocation plans before it hands the rest to the plan queue. */
   PAGES_PER_INVOCATION: 'DDB_BACKUP_PAGES_PER_INVOCATION',
   /** Tag key that opts a table in. */

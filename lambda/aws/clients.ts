@@ -4,7 +4,8 @@ import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { instrumentClient, RateLimits, type CallCounter } from './limits';
+import { ENV } from '../env';
+import { instrumentClient, RateLimits, sharedRates, type CallCounter } from './limits';
 
 /** Where to reach AWS: a region and, for moto or LocalStack, an endpoint. */
 export interface ClientOptions {
@@ -48,7 +49,8 @@ function baseConfig(opts: ClientOptions) {
  */
 export function createClients(opts: ClientOptions = {}): Clients {
   const cfg = baseConfig(opts);
-  const limits = opts.limits ?? new RateLimits();
+  // A function that runs as N containers at once (the worker) gets 1/N of each account rate.
+  const limits = opts.limits ?? new RateLimits(sharedRates(Number(process.env[ENV.RATE_SHARE] ?? 1)));
   const cache = new Map<string, unknown>();
   const lazy = <T extends { middlewareStack: unknown }>(key: string, make: () => T): T => {
     if (!cache.has(key)) cache.set(key, instrumentClient(make(), limits, opts.counter));

@@ -11,6 +11,16 @@ export const ACCOUNT_RATES: Readonly<Record<string, number>> = {
   GetResources: 15,
 };
 
+/**
+ * The account rates as each of `share` processes gets them: N worker containers, each limited to
+ * 1/N of every account rate, stay within the account's rates together (rather than N times them,
+ * learning the limit from throttling).
+ */
+export function sharedRates(share: number, rates: Readonly<Record<string, number>> = ACCOUNT_RATES): Record<string, number> {
+  const n = Number.isFinite(share) && share > 1 ? share : 1;
+  return Object.fromEntries(Object.entries(rates).map(([api, rate]) => [api, rate / n]));
+}
+
 /** Counts SDK calls per API, for metrics, the CLI's --json and the benchmarks. */
 export class CallCounter {
   private readonly counts = new Map<string, number>();

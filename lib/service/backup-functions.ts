@@ -130,7 +130,8 @@ export class BackupFunctions {
       description: 'DynamoDB backups: creates, records and prunes backups (the only code that does)',
       timeout: WORKER_TIMEOUT,
       logRetention: props.logRetention,
-      environment,
+      // Each of the workerConcurrency containers keeps to its share of the account's rates.
+      environment: { ...environment, [ENV.RATE_SHARE]: String(props.workerConcurrency) },
       deadLetterQueue: undefined, // invoked by the SQS event source: failed jobs go to the job DLQ
       reservedConcurrentExecutions: props.workerConcurrency,
     });

@@ -114,6 +114,11 @@ describe('BackupFunctions', () => {
       Role: { 'Fn::GetAtt': [logicalIdOf(functions.worker.role!), 'Arn'] },
       ReservedConcurrentExecutions: 4,
     });
+    // Each container keeps to its share of the account's API rates.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 4,
+      Environment: { Variables: Match.objectLike({ [ENV.RATE_SHARE]: '4' }) },
+    });
     // Two mappings: the worker's (capped) and the planner's plan queue of the fan-out (one message per invocation).
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
