@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Table from 'cli-table3';
+import { loadavg } from 'node:os';
 import { runColdStart } from './coldstart';
+import { runTopology, type TopologyResult } from './topology';
 import { runStream } from './stream';
 import type { Cadence, SweepResult } from './sweep';
 
@@ -25,6 +27,10 @@ const coldRuns = Number(process.env.BENCH_COLD_RUNS ?? 10);
  * collector lets pile up, not what the sweep keeps.
  */
 const SWEEP_NODE_FLAGS = ['--max-old-space-size=64', '--max-semi-space-size=4'];
+/** The daily cycle the deployed topology is modelled at. */
+const TOPOLOGY_TABLES = Number(process.env.BENCH_TOPOLOGY_TABLES ?? 100_000);
+/** Ledger operations of the deployed worker that the in-process run does not make: the run result (a transaction) and the run header read. */
+const RUN_TRACKING_OPS = 2;
 const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : String(n));
 
 function sweepInChild(tables: number, cadence: Cadence): SweepResult {
@@ -79,6 +85,48 @@ async function main(): Promise<void> {
     ]);
   }
 
+  // The deployed topology at 100,000 tables, with the real worker's calls per job from this run.
+  const steady = sweeps[sweeps.length - 1];
+  const okCreate = (steady.calls.CreateBackup ?? 0) - (steady.throttles.CreateBackup ?? 0);
+  const perJob = {
+    create: okCreate / steady.tables,
+    delete: steady.deleted / steady.tables,
+    otherAws: Math.max(0, steady.beyondIrreducibleAwsPerTable - (steady.calls.GetResources ?? 0) / steady.tables),
+    // The in-process run keeps no run items: the deployed worker also records its result (one
+    // transaction) and reads the run header to see whether the summary is due.
+    ledger: steady.ledgerReadsPerTable + steady.ledgerWritesPerTable + RUN_TRACKING_OPS,
+  };
+  const topologyRuns: TopologyResult[] = [1, 2, 3].map((seed) =>
+    runTopology({
+      tables: TOPOLOGY_TABLES,
+      workerConcurrency: 10,
+      perJob,
+      ledgerMs: 5,
+      latency: { getResources: [100, 400], sendBatch: [10, 40], create: [80, 250], delete: [60, 200], other: [20, 80] },
+      plannerTimeoutS: 300,
+      workerTimeoutS: 120,
+      seed,
+    }),
+  );
+  const topology = [...topologyRuns].sort((a, b) => a.ratio - b.ratio)[1];
+  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const topologyTable = new Table({
+    head: ['tables', 'workers', 'wall s (median of 3)', 'bound s (API)', 'ratio (goal <= 1.1)', 'planner invocations', 'max planner s / timeout', 'max worker s / timeout', 'AWS calls/table', 'ledger ops/table'],
+    style: { head: [], border: [] },
+  });
+  topologyTable.push([
+    topology.tables,
+    topology.workerConcurrency,
+    fmt(topology.simSeconds, 0),
+    `${fmt(topology.boundSeconds, 0)} (${topology.boundApi})`,
+    fmt(topology.ratio, 3),
+    topology.plannerInvocations,
+    `${fmt(topology.maxPlannerSeconds, 1)} / ${topology.plannerTimeoutS} (${fmt((100 * topology.maxPlannerSeconds) / topology.plannerTimeoutS, 1)} %)`,
+    `${fmt(topology.maxWorkerSeconds, 1)} / ${topology.workerTimeoutS} (${fmt((100 * topology.maxWorkerSeconds) / topology.workerTimeoutS, 1)} %)`,
+    fmt(topology.awsCallsPerTable, 3),
+    fmt(topology.ledgerOpsPerTable, 2),
+  ]);
+
   process.stderr.write('stream handler...\n');
   const stream = await runStream();
   const streamTable = new Table({ head: ['records', 'tables', 'records/s', 'counter writes (goal 10)', 'CPU ms', 'wall ms'], style: { head: [], border: [] } });
@@ -110,6 +158,8 @@ async function main(): Promise<void> {
       `${fmt(upkeepBeyond, 2)} in the run that takes a table's daily upkeep (settings snapshot, PITR check); ` +
       `${fmt(hourlyAmortized, 3)} per run averaged over a day of hourly runs.`,
   );
+  console.log(`\n## Deployed topology at ${TOPOLOGY_TABLES.toLocaleString('en')} tables (model; per-job calls from the ${steady.tables}-table run above; load average ${load})\n`);
+  console.log(topologyTable.toString());
   console.log('\n## Stream handler\n');
   console.log(streamTable.toString());
   console.log('\n## Cold start\n');
@@ -126,6 +176,7 @@ async function main(): Promise<void> {
     sweeps,
     upkeepSweeps,
     beyondIrreducible: { steady: steadyBeyond, upkeepDue: upkeepBeyond, hourlyAmortized },
+    topology: { median: topology, runs: topologyRuns, perJob, loadAverage: load },
     stream,
     coldStart: cold,
     memory: { bytesPerTable, nodeFlags: SWEEP_NODE_FLAGS },

@@ -138,6 +138,8 @@ export async function runSweep(tables: number, timeScale: number, cadence: Caden
       ledger,
       clock,
       upkeep,
+      // As deployed: the CloudTrail feed is alive, so prunes confirm from the ledger, not by listing.
+      existence: { eventsAlive: async () => true },
     },
     { policy: POLICY, trigger: 'manual', slot: manualSlot(new Date()), requestedAt: new Date().toISOString() },
     { concurrency: 64, retryDelayMs: 1000 / timeScale },
