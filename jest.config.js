@@ -16,6 +16,7 @@ module.exports = {
   // Two workers even on 2 cores: the integration tests wait on moto (a process of its own) more
   // than they compute, and the fleet test runs beside the rest on a moto server of its own.
   maxWorkers: 2,
+  testSequencer: '<rootDir>/test/support/sequencer.js',
   projects: [
     {
       ...common,

@@ -365,7 +365,8 @@ const policyQuery = { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)'
 const markWrite = (item: { sk: string }) => ({
   TableName: LEDGER,
   Key: { pk: 'TABLE#orders', sk: item.sk },
-  UpdateExpression: 'SET #s = :deleted, deletedAt = :at, deleteReason = :why, deletedFrom = #s',
+  // Out of the live index, and expiring after the audit period.
+  UpdateExpression: 'SET #s = :deleted, deletedAt = :at, deleteReason = :why, deletedFrom = #s, expiresAt = :exp REMOVE #live',
   ConditionExpression: 'attribute_not_exists(#h) AND #s IN (:available, :creating)',
   ExpressionAttributeValues: expect.objectContaining({ ':deleted': 'DELETED', ':at': NOW.toISOString(), ':why': expect.stringMatching(/^pruned: /) }),
 });
@@ -408,7 +409,7 @@ describe('pruning over the real adapters', () => {
     for (const target of [del3, inUse, del5]) expect(docMock).toHaveReceivedCommandWith(UpdateCommand, markWrite(target));
     expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { pk: 'TABLE#orders', sk: inUse.sk },
-      UpdateExpression: 'SET #s = deletedFrom REMOVE deletedAt, deleteReason, deletedFrom',
+      UpdateExpression: 'SET #s = deletedFrom, #live = :live REMOVE deletedAt, deleteReason, deletedFrom, expiresAt',
       ConditionExpression: '#s = :deleted AND attribute_exists(deletedFrom)',
     });
   });
@@ -496,9 +497,9 @@ describe('pruning over the real adapters', () => {
     expect(outcome.reconciled).toBe(1);
     expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { pk: 'TABLE#orders', sk: creating.sk },
-      UpdateExpression: 'SET #s = :s REMOVE deletedAt, deleteReason',
+      UpdateExpression: 'SET #s = :s, #live = :live REMOVE deletedAt, deleteReason, expiresAt',
       ConditionExpression: 'attribute_exists(pk) AND #s IN (:f0)',
-      ExpressionAttributeValues: { ':s': 'AVAILABLE', ':f0': 'CREATING' },
+      ExpressionAttributeValues: { ':s': 'AVAILABLE', ':f0': 'CREATING', ':live': 'orders#daily' },
     });
     expect(outcome.deleted).toEqual([items[2].backupArn]);
     expect(docMock).toHaveReceivedCommandWith(UpdateCommand, markWrite(items[2]));
@@ -519,7 +520,7 @@ describe('pruning over the real adapters', () => {
     expect(ddbMock).toHaveReceivedCommandWith(DescribeBackupCommand, { BackupArn: gone.backupArn });
     expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { pk: 'TABLE#orders', sk: gone.sk },
-      UpdateExpression: 'SET #s = :s, deletedAt = :at, deleteReason = :why',
+      UpdateExpression: 'SET #s = :s, expiresAt = :exp, deletedAt = :at, deleteReason = :why REMOVE #live',
       ConditionExpression: 'attribute_exists(pk) AND #s IN (:f0, :f1)',
       ExpressionAttributeValues: expect.objectContaining({ ':s': 'VANISHED', ':f0': 'CREATING', ':f1': 'AVAILABLE', ':at': NOW.toISOString() }),
     });
@@ -611,9 +612,12 @@ describe('worker call budget', () => {
     expect(ddbMock).toHaveReceivedCommandTimes(DeleteBackupCommand, 1);
     expect(ddbMock).toHaveReceivedCommandTimes(DescribeBackupCommand, 0);
     expect(ddbMock).toHaveReceivedCommandWith(DeleteBackupCommand, { BackupArn: history[4].backupArn });
-    expect(docMock).toHaveReceivedCommandTimes(QueryCommand, 1);
+    // One read of the live index (state and live records); with no CloudTrail feed, the deletion
+    // is confirmed against the policy's whole history too (it may revive a VANISHED record).
+    expect(docMock).toHaveReceivedCommandTimes(QueryCommand, 2);
+    expect(docMock).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'live', ExpressionAttributeValues: { ':live': 'orders#daily' } });
     expect(docMock).toHaveReceivedCommandWith(QueryCommand, policyQuery);
-    expect(docMock).toHaveReceivedCommandTimes(GetCommand, 1);
+    expect(docMock).toHaveReceivedCommandTimes(GetCommand, 0);
     expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
     expect(docMock).toHaveReceivedCommandWith(UpdateCommand, markWrite(history[4]));
   });
