@@ -2,7 +2,7 @@ import { ListBackupsCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { FEED_PK, HEARTBEAT_SK } from '../../lambda/aws/table-events';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { CallCounter } from '../../lambda/aws/limits';
-import { buildService, configFromEnv, type Service } from '../../lambda/aws/service';
+import type { Service } from '../../lambda/aws/service';
 import { parseSummaryJson } from '../../lambda/core/backup/summary';
 import { plannerHandler } from '../../lambda/handlers/planner.handler';
 import { workerHandler } from '../../lambda/handlers/worker.handler';
@@ -41,19 +41,7 @@ async function fleet(): Promise<Fleet> {
   const jobs = await env.sqs.send(new CreateQueueCommand({ QueueName: `${uniqueName('jobs')}.fifo`, Attributes: { FifoQueue: 'true' } }));
   const plan = await env.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('plan') }));
   const counter = new CallCounter();
-  const svc = buildService(testClients(counter), {
-    ...configFromEnv({}),
-    ledgerTable: env.ledgerTable,
-    topicArn: env.topicArn,
-    tagKey: env.tagKey,
-    policyPrefix: env.policyPrefix,
-    tablePrefix: env.tablePrefix,
-    cacheSeconds: 0,
-    jobQueueUrl: jobs.QueueUrl,
-    planQueueUrl: plan.QueueUrl,
-    pagesPerInvocation: 1,
-    maxReceiveCount: 3,
-  });
+  const svc = env.service({ jobQueueUrl: jobs.QueueUrl, planQueueUrl: plan.QueueUrl, pagesPerInvocation: 1, maxReceiveCount: 3 }, testClients(counter));
   await svc.policies.putPolicy('fleet', { schedule: 'rate(1 day)', retention: { keepLast: KEEP }, notify: 'all' });
   const tables: string[] = [];
   for (let i = 0; i < TABLES; i++) {

@@ -7,7 +7,7 @@
 import { DeleteBackupCommand, DescribeTimeToLiveCommand, ListBackupsCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { CallCounter } from '../../lambda/aws/limits';
-import { buildService, configFromEnv, type Service } from '../../lambda/aws/service';
+import type { Service } from '../../lambda/aws/service';
 import { FEED_PK, HEARTBEAT_SK, TableFeedLedger } from '../../lambda/aws/table-events';
 import { FEED_ALIVE_WINDOW_MS } from '../../lambda/core/events/feed';
 import type { BackupJob } from '../../lambda/core/jobs';
@@ -64,15 +64,7 @@ function jobEvent(table: string, policy: string, n: number): SQSEvent {
 
 /** A service of the test world whose SDK calls are counted. */
 function countedService(env: TestEnv, counter: CallCounter): Service {
-  return buildService(testClients(counter), {
-    ...configFromEnv({}),
-    ledgerTable: env.ledgerTable,
-    topicArn: env.topicArn,
-    tagKey: env.tagKey,
-    policyPrefix: env.policyPrefix,
-    tablePrefix: env.tablePrefix,
-    cacheSeconds: 0,
-  });
+  return env.service({}, testClients(counter));
 }
 
 async function backUp(svc: Service, table: string, policy: string, n: number): Promise<void> {

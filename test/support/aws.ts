@@ -44,7 +44,8 @@ export interface TestEnv {
   readonly topicArn: string;
   /** SQS queue subscribed to the topic: where the test reads notifications. */
   readonly inboxUrl: string;
-  service(overrides?: Partial<Parameters<typeof buildService>[1]>): Service;
+  /** A service of this world; give `clients` (e.g. testClients(counter)) to count its SDK calls. */
+  service(overrides?: Partial<Parameters<typeof buildService>[1]>, clients?: Clients): Service;
 }
 
 /**
@@ -80,8 +81,8 @@ export async function makeEnv(name = 'env'): Promise<TestEnv> {
     ledgerTable,
     topicArn: topic.TopicArn!,
     inboxUrl: inbox.QueueUrl!,
-    service(overrides = {}) {
-      return buildService(clients, {
+    service(overrides = {}, own = clients) {
+      return buildService(own, {
         ...configFromEnv({}),
         ledgerTable,
         topicArn: topic.TopicArn,
